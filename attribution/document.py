@@ -1,0 +1,166 @@
+"""The one data model that flows through every stage.
+
+An `Article` holds the exact input text; every offset anywhere refers to it (Python str
+indices, end exclusive). Stages enrich an article in place and never re-read or re-parse it.
+Label sets come from the shipped copy of the output schema, so the contract and the code
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The attribution.v1 JSON Schema shipped with the package (a copy of spec/schema.json)."""
+    return json.loads(resources.files("attribution.resources").joinpath("schema.json").read_text())
+
+
+def _enum(name: str) -> tuple[str, ...]:
+    return tuple(schema()["$defs"][name]["enum"])
+
+
+SPEAKER_LABELS: tuple[str, ...] = _enum("speaker_label")
+CERTAINTY_LABELS: tuple[str, ...] = _enum("certainty_label")
+CUE_KINDS: tuple[str, ...] = tuple(
+    schema()["properties"]["sentences"]["items"]["properties"]["cues"]["items"]["properties"]["kind"]["enum"]
+)
+
+
+@dataclass(slots=True)
+class Span:
+    start: int
+    end: int
+
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Span) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    def text(self, article_text: str) -> str:
+        return article_text[self.start : self.end]
+
+
+@dataclass(slots=True)
+class Token:
+    """One token in the parser-neutral representation (UD relations, absolute indices)."""
+
+    i: int  # index in the article's token list
+    start: int
+    end: int
+    text: str
+    lemma: str
+    upos: str
+    head: int  # absolute index of the head token; a root points to itself
+    dep: str  # UD relation, lower case, subtypes kept ("nsubj:pass")
+    ent_type: str = ""  # entity label of the token's entity, "" outside entities
+    space_after: bool = True
+
+    @property
+    def is_root(self) -> bool:
+        return self.head == self.i
+
+
+@dataclass(slots=True)
+class Cue:
+    """A hedge or booster cue inside a sentence."""
+
+    start: int
+    end: int
+    kind: str  # one of CUE_KINDS
+    lemma: str  # lexicon entry that matched: the explanation shown to reviewers
+
+
+@dataclass(slots=True)
+class Label:
+    """A label with its score and where it came from (rule, lexicon or model name)."""
+
+    label: str
+    score: float
+    by: str
+
+
+@dataclass(slots=True)
+class Reliability:
+    grade: str  # Admiralty style, e.g. "B2"
+    score: float
+    reasons: list[str]
+
+
+@dataclass(slots=True)
+class Sentence:
+    id: int
+    start: int
+    end: int
+    token_start: int  # first token index
+    token_end: int  # one past the last token index
+    boilerplate: bool = False
+    speaker: Label | None = None
+    speaker_source: str | None = None  # source text of the attribution that decided the speaker
+    speaker_entity: str | None = None
+    attribution: str | None = None  # id of the attribution that decided the speaker
+    certainty: Label | None = None
+    factuality: float | None = None
+    cues: list[Cue] = field(default_factory=list)
+    reliability: Reliability | None = None
+
+
+@dataclass(slots=True)
+class Attribution:
+    id: str
+    cue: Span
+    content: list[Span]
+    source: Span | None
+    kind: str  # direct, indirect, mixed, according_to, source_subject, ...
+    sentence: int  # id of the sentence holding the cue
+    rule: str  # which rule or model proposed it
+    speaker: str | None = None
+    named: bool | None = None
+    entity: str | None = None
+    via: str | None = None
+
+
+@dataclass(slots=True)
+class Entity:
+    """One source across its mentions ("A Ukrainian commander" ... "The commander" ... "He")."""
+
+    id: str
+    name: str
+    mentions: list[Span]
+    label: str | None = None
+    named: bool = False
+
+
+@dataclass(slots=True)
+class Article:
+    id: str
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    tokens: list[Token] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    entities_ner: list[tuple[int, int, str]] = field(default_factory=list)  # parser NER: token start, end, label
+    attributions: list[Attribution] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def sentence_tokens(self, sentence: Sentence) -> list[Token]:
+        return self.tokens[sentence.token_start : sentence.token_end]
+
+    def sentence_at(self, char: int) -> Sentence | None:
+        for sentence in self.sentences:
+            if sentence.start <= char < sentence.end:
+                return sentence
+        return None
+
+    def span_text(self, span: Span | None) -> str | None:
+        return None if span is None else self.text[span.start : span.end]
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())

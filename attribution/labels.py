@@ -1,0 +1,116 @@
+"""The team's labeled-sentence format: standoff JSONL, one sentence per line.
+
+The article text is never stored, only offsets into it and a hash of the sentence, so the labels
+can be shared while the copyrighted articles stay where they are. The annotators, the review
+tool and `attribution labels export` all write this format; `data/README.md` documents it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from attribution.document import CERTAINTY_LABELS, CUE_KINDS, SPEAKER_LABELS
+
+FORMAT = "attribution.labels.v1"
+
+
+def sentence_hash(text: str) -> str:
+    """Short SHA-1 of the sentence text: detects a changed article before labels are misapplied."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class CueLabel:
+    start: int
+    end: int
+    kind: str
+
+
+@dataclass
+class SentenceLabel:
+    article: str
+    start: int
+    end: int
+    sha1: str
+    speaker: str
+    certainty: str
+    source: tuple[int, int] | None = None
+    named: bool | None = None
+    cues: list[CueLabel] = field(default_factory=list)
+    boilerplate: bool = False
+    annotator: str = ""
+    time: str = ""
+
+    def validate(self) -> None:
+        if self.speaker not in SPEAKER_LABELS:
+            raise ValueError(f"unknown speaker label {self.speaker!r}")
+        if self.certainty not in CERTAINTY_LABELS:
+            raise ValueError(f"unknown certainty label {self.certainty!r}")
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"bad sentence offsets {self.start}-{self.end}")
+        spans = [c for c in self.cues] + ([CueLabel(*self.source, "source")] if self.source else [])
+        for span in spans:
+            if not self.start <= span.start < span.end <= self.end:
+                raise ValueError(f"span {span.start}-{span.end} lies outside its sentence")
+        for cue in self.cues:
+            if cue.kind not in CUE_KINDS:
+                raise ValueError(f"unknown cue kind {cue.kind!r}")
+
+    def to_json(self) -> dict:
+        record = asdict(self)
+        record["format"] = FORMAT
+        record["source"] = None if self.source is None else {"start": self.source[0], "end": self.source[1]}
+        return record
+
+    @classmethod
+    def from_json(cls, record: dict) -> SentenceLabel:
+        source = record.get("source")
+        label = cls(
+            article=record["article"],
+            start=record["start"],
+            end=record["end"],
+            sha1=record["sha1"],
+            speaker=record["speaker"],
+            certainty=record["certainty"],
+            source=None if source is None else (source["start"], source["end"]),
+            named=record.get("named"),
+            cues=[CueLabel(c["start"], c["end"], c["kind"]) for c in record.get("cues", [])],
+            boilerplate=record.get("boilerplate", False),
+            annotator=record.get("annotator", ""),
+            time=record.get("time", ""),
+        )
+        label.validate()
+        return label
+
+    def matches(self, article_text: str) -> bool:
+        """True when the article text still holds the labeled sentence at these offsets."""
+        return sentence_hash(article_text[self.start : self.end]) == self.sha1
+
+
+def read_labels(path: str | Path) -> Iterator[SentenceLabel]:
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield SentenceLabel.from_json(json.loads(line))
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: {error}") from error
+
+
+def write_labels(path: str | Path, labels: Iterable[SentenceLabel]) -> int:
+    """Write labels atomically (temp file, then rename); returns how many were written."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    count = 0
+    with open(tmp, "w", encoding="utf-8") as handle:
+        for label in labels:
+            label.validate()
+            handle.write(json.dumps(label.to_json(), ensure_ascii=False) + "\n")
+            count += 1
+    tmp.replace(path)
+    return count

@@ -1,0 +1,117 @@
+"""Labeling aid: show an article's sentences, and turn phrase-based labels into standoff labels.
+
+Annotators (people or helper sessions) label sentences by index and quote short phrases for the
+source and the hedge cues; this script finds the phrases inside the sentence and writes the
+standoff format of `attribution.labels` (offsets and a hash, never the text).
+
+    python scripts/label_aid.py sentences CORPUS_DIR ARTICLE_ID
+    python scripts/label_aid.py convert CORPUS_DIR PHRASES.jsonl OUT.jsonl --annotator NAME
+
+A phrase-labels line:
+    {"article": "...", "i": 3, "speaker": "us_official", "source": "a US official" | null,
+     "named": false | null, "certainty": "probable", "cues": [["likely", "epistemic"], ["could", "epistemic", 2]],
+     "boilerplate": false}
+The optional third item of a cue (and "source_occurrence") picks the n-th occurrence (1-based).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from attribution.document import Article
+from attribution.labels import CueLabel, SentenceLabel, sentence_hash
+from attribution.parse import load_parser
+
+_parser = None
+
+
+def sentences(corpus: Path, article_id: str) -> list[tuple[int, int]]:
+    global _parser
+    if _parser is None:
+        _parser = load_parser("spacy")
+    article = Article(article_id, (corpus / f"{article_id}.txt").read_text(encoding="utf-8"))
+    [article] = list(_parser.parse([article]))
+    return [(s.start, s.end) for s in article.sentences]
+
+
+def find(sentence: str, phrase: str, occurrence: int = 1) -> tuple[int, int]:
+    position = -1
+    for _ in range(occurrence):
+        position = sentence.find(phrase, position + 1)
+        if position < 0:
+            raise ValueError(f"phrase {phrase!r} (occurrence {occurrence}) not in sentence {sentence[:80]!r}")
+    return position, position + len(phrase)
+
+
+def convert(corpus: Path, phrases: Path, out: Path, annotator: str) -> None:
+    cache: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+    labels: dict[tuple[str, int], SentenceLabel] = {}
+    if out.exists():
+        for line in out.read_text(encoding="utf-8").splitlines():
+            label = SentenceLabel.from_json(json.loads(line))
+            labels[(label.article, label.start)] = label
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    errors = 0
+    for number, line in enumerate(phrases.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if row["article"] not in cache:
+                text = (corpus / f"{row['article']}.txt").read_text(encoding="utf-8")
+                cache[row["article"]] = (text, sentences(corpus, row["article"]))
+            text, spans = cache[row["article"]]
+            start, end = spans[row["i"]]
+            sentence = text[start:end]
+            source = None
+            if row.get("source"):
+                s, e = find(sentence, row["source"], row.get("source_occurrence", 1))
+                source = (start + s, start + e)
+            cues = []
+            for cue in row.get("cues", []):
+                s, e = find(sentence, cue[0], cue[2] if len(cue) > 2 else 1)
+                cues.append(CueLabel(start + s, start + e, cue[1]))
+            label = SentenceLabel(
+                article=row["article"], start=start, end=end, sha1=sentence_hash(sentence),
+                speaker=row["speaker"], certainty=row["certainty"], source=source,
+                named=row.get("named"), cues=cues, boilerplate=bool(row.get("boilerplate", False)),
+                annotator=annotator, time=now,
+            )
+            label.validate()
+            labels[(label.article, label.start)] = label
+        except (ValueError, KeyError, IndexError, TypeError, json.JSONDecodeError) as error:
+            errors += 1
+            print(f"{phrases}:{number}: {error}", file=sys.stderr)
+    ordered = sorted(labels.values(), key=lambda label: (label.article, label.start))
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(json.dumps(label.to_json(), ensure_ascii=False) + "\n" for label in ordered), encoding="utf-8")
+    tmp.replace(out)
+    print(f"{len(ordered)} labels in {out}; {errors} lines with errors")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    show = sub.add_parser("sentences")
+    show.add_argument("corpus", type=Path)
+    show.add_argument("article")
+    conv = sub.add_parser("convert")
+    conv.add_argument("corpus", type=Path)
+    conv.add_argument("phrases", type=Path)
+    conv.add_argument("out", type=Path)
+    conv.add_argument("--annotator", required=True)
+    args = parser.parse_args()
+    if args.command == "sentences":
+        text = (args.corpus / f"{args.article}.txt").read_text(encoding="utf-8")
+        for i, (start, end) in enumerate(sentences(args.corpus, args.article)):
+            print(f"[{i}] {text[start:end]}")
+    else:
+        convert(args.corpus, args.phrases, args.out, args.annotator)
+
+
+if __name__ == "__main__":
+    main()
