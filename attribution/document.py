@@ -75,6 +75,8 @@ class Cue:
     end: int
     kind: str  # one of CUE_KINDS
     lemma: str  # lexicon entry that matched: the explanation shown to reviewers
+    certainty: str | None = None  # what the cue makes of the claim it governs
+    governs: bool = False  # sits on the main claim's path, so it sets the sentence's certainty
 
 
 @dataclass(slots=True)
@@ -120,10 +122,13 @@ class Attribution:
     kind: str  # direct, indirect, mixed, according_to, source_subject, ...
     sentence: int  # id of the sentence holding the cue
     rule: str  # which rule or model proposed it
+    cue_lemma: str = ""  # lexicon entry of the cue ("say", "according to")
     speaker: str | None = None
     named: bool | None = None
     entity: str | None = None
     via: str | None = None
+    source_head: int | None = None  # token index of the source's head word (not serialised)
+    cue_head: int | None = None  # token index of the cue's main word (not serialised)
 
 
 @dataclass(slots=True)

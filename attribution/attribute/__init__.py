@@ -1,0 +1,146 @@
+"""The attribution stage: rules propose spans, quotes are joined to their speakers, sources are
+linked into entities, and chains are rebuilt."""
+
+from __future__ import annotations
+
+from attribution.attribute.chains import recipient_relays
+from attribution.attribute.entities import link_entities
+from attribution.attribute.quotes import find_quotes
+from attribution.attribute.rules import Proposal, propose, to_spans
+from attribution.document import Article, Attribution, Token
+
+_MIN_QUOTE_WORDS = 3
+
+
+def attribute(article: Article) -> None:
+    proposals = propose(article)
+    proposals = _join_quotes(article, proposals)
+    proposals = _dedupe(proposals)
+    proposals += recipient_relays(article, proposals)
+    ids: dict[int, str] = {}
+    attributions: list[Attribution] = []
+    for proposal in sorted(proposals, key=lambda p: p.cue[0].i):
+        cue, content, source = to_spans(article, proposal)
+        if not content:
+            continue
+        sentence = article.sentence_at(cue.start)
+        attribution = Attribution(
+            id=f"A{len(attributions) + 1}", cue=cue, content=content, source=source, kind=proposal.kind,
+            sentence=sentence.id if sentence else 0, rule=proposal.rule, cue_lemma=proposal.lemma,
+            source_head=proposal.source_head.i if proposal.source_head is not None and source is not None else None,
+            cue_head=_cue_head(proposal.cue).i,
+        )
+        ids[id(proposal)] = attribution.id
+        attributions.append(attribution)
+    by_id = {a.id: a for a in attributions}
+    for proposal in proposals:
+        if id(proposal) in ids and proposal.relay_of is not None and id(proposal.relay_of) in ids:
+            by_id[ids[id(proposal)]].via = ids[id(proposal.relay_of)]
+    article.entities = link_entities(article, attributions)
+    _scope_relay_statements(proposals, ids, by_id)
+    article.attributions = attributions
+
+
+def _cue_head(cue: list[Token]) -> Token:
+    """The word of a cue that the rest hangs from ("said" in "has said")."""
+    inside = {t.i for t in cue}
+    return next((t for t in cue if t.head not in inside or t.is_root), cue[0])
+
+
+def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
+    """One attribution per cue: the first rule that claimed a cue token keeps it."""
+    seen: set[int] = set()
+    kept = []
+    for proposal in proposals:
+        cue_ids = {t.i for t in proposal.cue}
+        if cue_ids & seen or not proposal.content:
+            continue
+        seen |= cue_ids
+        kept.append(proposal)
+    return kept
+
+
+def _join_quotes(article: Article, proposals: list[Proposal]) -> list[Proposal]:
+    """Mark direct and mixed quotes, extend contents over whole quotes, and give quotes that no
+    rule reached to a speech verb without content next to them."""
+    orphans = [p for p in proposals if not p.content and p.rule == "verb_quote"]
+    with_content = [p for p in proposals if p.content]
+    last_owner: Proposal | None = None
+    for quote in find_quotes(article.text):
+        span = quote.span
+        inside = [t for t in article.tokens if span.start <= t.start and t.end <= span.end]
+        if len(inside) < _MIN_QUOTE_WORDS:
+            continue
+        owners = [p for p in with_content if any(span.start <= t.start < span.end for t in p.content)]
+        if owners:
+            for owner in owners:
+                outside = [t for t in owner.content if not span.start <= t.start < span.end and t.upos != "PUNCT"]
+                owner.kind = "mixed" if outside else "direct"
+                if _sentence_of(article, inside[-1]) != _sentence_of(article, inside[0]) or not outside:
+                    owner.content = _merge(owner.content, inside)
+            last_owner = owners[0] if quote.continued else None
+            continue
+        if last_owner is not None:  # the quote continues from the previous paragraph
+            last_owner.content = _merge(last_owner.content, inside)
+            last_owner = last_owner if quote.continued else None
+            continue
+        orphan = _nearest_orphan(article, orphans, inside)
+        if orphan is not None:
+            orphan.content = inside
+            orphans.remove(orphan)
+            with_content.append(orphan)
+            last_owner = orphan if quote.continued else None
+    return [p for p in proposals if p.content]
+
+
+def _sentence_of(article: Article, token: Token) -> int:
+    sentence = article.sentence_at(token.start)
+    return sentence.id if sentence else -1
+
+
+def _nearest_orphan(article: Article, orphans: list[Proposal], inside: list[Token]) -> Proposal | None:
+    """A speech verb in the quote's last sentence or the one after, or the one before when it
+    ends in a colon ("He said: ...")."""
+    first_sentence, last_sentence = _sentence_of(article, inside[0]), _sentence_of(article, inside[-1])
+    best, best_distance = None, None
+    for orphan in orphans:
+        where = _sentence_of(article, orphan.cue[0])
+        if first_sentence <= where <= last_sentence or where == last_sentence + 1:
+            distance = min(abs(orphan.cue[0].i - inside[0].i), abs(orphan.cue[0].i - inside[-1].i))
+        elif where == first_sentence - 1 and article.text[: inside[0].start].rstrip(" “\"‘«\n").endswith(":"):
+            distance = inside[0].i - orphan.cue[0].i
+        else:
+            continue
+        if best_distance is None or distance < best_distance:
+            best, best_distance = orphan, distance
+    return best
+
+
+def _merge(tokens: list[Token], more: list[Token]) -> list[Token]:
+    unique = {t.i: t for t in tokens + more}
+    return [unique[i] for i in sorted(unique)]
+
+
+def _scope_relay_statements(proposals: list[Proposal], ids: dict[int, str], by_id: dict[str, Attribution]) -> None:
+    """ "The Gaze reports on this with reference to CNN": the article relays CNN, which The Gaze
+    cites; every other attribution goes via CNN's relay, and CNN's own reports via The Gaze."""
+    for relay in proposals:
+        if relay.rule != "relay_phrase" or not relay.anaphoric or relay.relay_of is None or id(relay) not in ids:
+            continue
+        inner = by_id[ids[id(relay)]]
+        outer = by_id.get(ids.get(id(relay.relay_of), ""))
+        if outer is None:
+            continue
+        for attribution in by_id.values():
+            if attribution is inner or attribution is outer or attribution.entity == outer.entity:
+                continue
+            if attribution.entity is not None and attribution.entity == inner.entity:
+                attribution.via = attribution.via or outer.id
+            elif attribution.via is None:
+                attribution.via = inner.id
+            elif by_id[attribution.via].kind == "relay" and by_id[attribution.via].via is None:
+                relay_attribution = by_id[attribution.via]
+                if relay_attribution.entity == inner.entity:
+                    relay_attribution.via = outer.id
+                elif relay_attribution is not inner:
+                    relay_attribution.via = inner.id

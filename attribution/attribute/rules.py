@@ -1,0 +1,310 @@
+"""Dependency rules that find attributions (GUIDELINES section 1) in the shared UD parse.
+
+Each rule proposes `Attribution`s with the rule's name in `rule`, so a reviewer and the JSONL
+provenance can tell which one fired. The cue words live in cues.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from attribution.attribute.tree import Tree, covering_span, spans_of
+from attribution.document import Article, Attribution, Span, Token
+
+_RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
+_EXPLETIVES = {"it", "there"}
+_ANAPHORIC_CONTENT = {"this", "that", "it", "these"}
+_CLAUSE_DEPS = ("ccomp",)
+_TO_CLAUSE_VERBS = {"promise", "pledge", "vow", "threaten", "claim", "deny", "urge", "ask", "demand", "expect", "warn", "agree"}
+# Relations that end a source phrase: a relative clause or apposition clause adds detail but is
+# not the source's name ("a US official who spoke to CNN" -> "a US official").
+_SOURCE_CUT = ("acl:relcl", "acl", "punct", "parataxis")
+
+
+@dataclass(frozen=True)
+class CueLexicon:
+    verbs: dict[str, dict]
+    light_verbs: dict[str, dict]
+    nouns: dict[str, dict]
+    evidence_nouns: frozenset[str]
+    according_to: tuple[tuple[str, ...], ...]
+    relay: tuple[tuple[str, ...], ...]
+    spoke_to: frozenset[str]
+
+    def certainty_of(self, attribution_cue_lemma: str) -> str | None:
+        for table in (self.verbs, self.nouns, self.light_verbs):
+            if attribution_cue_lemma in table:
+                return table[attribution_cue_lemma].get("certainty")
+        return None
+
+
+@cache
+def cue_lexicon() -> CueLexicon:
+    data = yaml.safe_load(resources.files("attribution.resources").joinpath("cues.yaml").read_text())
+    return CueLexicon(
+        verbs=data["verbs"],
+        light_verbs=data["light_verbs"],
+        nouns=data["nouns"],
+        evidence_nouns=frozenset(data["evidence_nouns"]),
+        according_to=tuple(tuple(p) for p in data["according_to"]),
+        relay=tuple(tuple(p) for p in data["relay"]),
+        spoke_to=frozenset(data["spoke_to"]),
+    )
+
+
+@dataclass
+class Proposal:
+    """An attribution before ids are given, with the tokens rules downstream need."""
+
+    cue: list[Token]
+    content: list[Token]
+    source_head: Token | None
+    source: list[Token]
+    kind: str
+    rule: str
+    lemma: str
+    anaphoric: bool = False  # content is "this"/"it": it points back to earlier sentences
+    relay_of: Proposal | None = None  # for relay phrases: the attribution they qualify
+
+
+def propose(article: Article) -> list[Proposal]:
+    proposals: list[Proposal] = []
+    for sentence in article.sentences:
+        if sentence.boilerplate:
+            continue
+        tree = Tree(article, sentence)
+        proposals.extend(_sentence_proposals(tree))
+    return proposals
+
+
+def _sentence_proposals(tree: Tree) -> list[Proposal]:
+    words = cue_lexicon()
+    found: list[Proposal] = []
+    for token in tree.tokens:
+        lemma = token.lemma.lower()
+        if token.upos in ("VERB", "AUX") and lemma in words.verbs:
+            proposal = _verb_rule(tree, token, words.verbs[lemma])
+            if proposal:
+                found.append(proposal)
+        elif token.upos == "VERB" and lemma in words.light_verbs:
+            proposal = _light_verb_rule(tree, token, words.light_verbs[lemma])
+            if proposal:
+                found.append(proposal)
+        elif token.upos == "NOUN" and lemma in words.nouns:
+            proposal = _noun_rule(tree, token)
+            if proposal:
+                found.append(proposal)
+    found.extend(_according_to(tree, words))
+    found.extend(_relays(tree, words, found))
+    return found
+
+
+def _content_of(tree: Tree, verb: Token) -> tuple[list[Token], bool]:
+    """Tokens of what the verb reports, and whether that content is anaphoric ("on this")."""
+    clauses = tree.kids(verb, *_CLAUSE_DEPS)
+    if not clauses and verb.lemma.lower() in _TO_CLAUSE_VERBS:
+        clauses = tree.kids(verb, "xcomp")
+    if clauses:
+        tokens = [t for clause in clauses for t in tree.subtree(clause)]
+        return [t for t in tokens if not (t.dep == "mark" and t.lemma.lower() in ("that", "whether", "if") and t.head in {c.i for c in clauses})], False
+    as_clause = verb.dep == "advcl" and any(m.lemma.lower() == "as" for m in tree.kids(verb, "mark"))
+    if verb.dep == "parataxis" or as_clause:  # "Russia is, he said, ready" / "As CNN reported, ..."
+        governor = tree.head_of(verb)
+        if governor is not None:
+            return tree.subtree(governor, exclude=[verb]), False
+    for child in tree.kids(verb, "obl", "obj"):
+        if child.lemma.lower() in _ANAPHORIC_CONTENT and child.upos == "PRON":
+            return [child], True
+    return [], False
+
+
+def _source_of(tree: Tree, verb: Token) -> Token | None:
+    subjects = tree.kids(verb, "nsubj")
+    if subjects:
+        subject = subjects[0]
+        if subject.dep == "nsubj:pass" and subject.lemma.lower() in _EXPLETIVES:
+            return None
+        if subject.text.lower() in _RELATIVE_PRONOUNS and verb.dep == "acl:relcl":
+            return tree.head_of(verb)
+        if subject.dep == "nsubj:pass":
+            agents = tree.kids(verb, "obl:agent")
+            return agents[0] if agents else None
+        return subject
+    agents = tree.kids(verb, "obl:agent")
+    if agents:
+        return agents[0]
+    if verb.dep in ("conj", "xcomp") and tree.head_of(verb) is not None:
+        governor = tree.head_of(verb)
+        if governor.upos in ("VERB", "AUX") and governor is not verb:
+            return _source_of(tree, governor)
+    return None
+
+
+def _source_tokens(tree: Tree, head: Token | None) -> list[Token]:
+    if head is None:
+        return []
+    # The preposition that introduces the source ("to CNN", "by the ministry") is not part of it.
+    return [t for t in tree.subtree(head, skip_deps=_SOURCE_CUT) if not (t.head == head.i and t.dep == "case" and t.i < head.i)]
+
+
+def _cue_tokens(tree: Tree, verb: Token) -> list[Token]:
+    """The verb with its auxiliaries and negation ("has said", "did not deny")."""
+    tokens = [verb] + [t for t in tree.kids(verb, "aux", "aux:pass", "compound:prt") if t.i < verb.i + 3]
+    negations = [t for t in tree.kids(verb, "advmod") if t.lemma.lower() in ("not", "n't", "never")]
+    tokens += negations
+    tokens.sort(key=lambda t: t.i)
+    # A cue must be one contiguous span: keep the run that ends in the verb.
+    run = [verb]
+    for t in reversed([t for t in tokens if t.i < verb.i]):
+        if t.i == run[0].i - 1:
+            run.insert(0, t)
+    for t in [t for t in tokens if t.i > verb.i]:
+        if t.i == run[-1].i + 1:
+            run.append(t)
+    return run
+
+
+def _verb_rule(tree: Tree, verb: Token, entry: dict) -> Proposal | None:
+    content, anaphoric = _content_of(tree, verb)
+    source_head = _source_of(tree, verb)
+    if entry.get("evidence"):
+        if source_head is None or source_head.lemma.lower() not in cue_lexicon().evidence_nouns:
+            return None
+    if not content:
+        if source_head is None:
+            return None
+        # A speech verb with a source but nothing to report yet: a direct quote nearby may be its content.
+        return Proposal(_cue_tokens(tree, verb), [], source_head, _source_tokens(tree, source_head), "direct", "verb_quote", verb.lemma.lower())
+    kind = "indirect"
+    return Proposal(
+        _cue_tokens(tree, verb), content, source_head, _source_tokens(tree, source_head), kind,
+        "verb_evidence" if entry.get("evidence") else "verb", verb.lemma.lower(), anaphoric,
+    )
+
+
+def _light_verb_rule(tree: Tree, verb: Token, entry: dict) -> Proposal | None:
+    objects = [o for o in tree.kids(verb, "obj") if o.lemma.lower() in entry["objects"]]
+    if not objects:
+        return None
+    noun = objects[0]
+    clauses = tree.kids(noun, "acl", "ccomp") or tree.kids(verb, "ccomp")
+    content: list[Token] = [t for c in clauses for t in tree.subtree(c)]
+    if not content:  # "cast doubts on X": the topic phrase is the content
+        topics = [o for o in tree.kids(noun, "nmod") + tree.kids(verb, "obl")
+                  if any(c.lemma.lower() in ("on", "about", "over") for c in tree.kids(o, "case"))]
+        content = [t for o in topics for t in tree.subtree(o)]
+    if not content:
+        return None
+    content = [t for t in content if not (t.dep in ("mark", "case") and t.i == content[0].i)]
+    source_head = _source_of(tree, verb)
+    cue = sorted([verb, noun], key=lambda t: t.i)
+    if cue[1].i - cue[0].i > 3:
+        cue = [verb]
+    else:
+        cue = tree.tokens[cue[0].i - tree.tokens[0].i : cue[1].i - tree.tokens[0].i + 1]
+    return Proposal(cue, content, source_head, _source_tokens(tree, source_head), "indirect", "light_verb", f"{verb.lemma.lower()} {noun.lemma.lower()}")
+
+
+def _noun_rule(tree: Tree, noun: Token) -> Proposal | None:
+    clauses = [c for c in tree.kids(noun, "acl", "ccomp") if any(m.lemma.lower() == "that" and m.dep == "mark" for m in tree.kids(c, "mark"))]
+    if not clauses:
+        return None
+    content = [t for c in clauses for t in tree.subtree(c) if not (t.dep == "mark" and t.head == c.i)]
+    owners = tree.kids(noun, "nmod:poss") or [
+        n for n in tree.kids(noun, "nmod") if any(c.lemma.lower() in ("by", "from") for c in tree.kids(n, "case"))
+    ]
+    source_head = owners[0] if owners else None
+    source = [t for t in _source_tokens(tree, source_head) if t.dep != "case" or t.head != source_head.i] if source_head else []
+    cue_tokens = [noun]
+    return Proposal(cue_tokens, content, source_head, source, "indirect", "noun", noun.lemma.lower())
+
+
+def _phrase_at(tree: Tree, start: int, phrase: tuple[str, ...]) -> bool:
+    tokens = tree.tokens
+    if start + len(phrase) > len(tokens):
+        return False
+    return all(tokens[start + k].text.lower() == word for k, word in enumerate(phrase))
+
+
+def _noun_phrase_after(tree: Tree, position: int) -> Token | None:
+    """Head of the noun phrase that starts at `position` in the sentence's token list."""
+    if position >= len(tree.tokens):
+        return None
+    token = tree.tokens[position]
+    first, last = tree.tokens[0].i, tree.tokens[-1].i
+    while token.dep in ("compound", "amod", "det", "nummod", "flat", "nmod:poss", "case", "det:predet") and first <= token.head <= last:
+        parent = tree.token(token.head)
+        if parent.i < token.i:
+            break
+        token = parent
+    return token if token.upos in ("NOUN", "PROPN", "PRON", "NUM", "X") else None
+
+
+def _clause_head(tree: Tree, token: Token) -> Token:
+    """The predicate whose clause holds `token` (climbing noun-phrase relations)."""
+    current = token
+    while not current.is_root and current.dep in ("nsubj", "nsubj:pass", "obj", "iobj", "nmod", "obl", "compound", "appos", "nmod:poss"):
+        parent = tree.head_of(current)
+        if parent is None:
+            break
+        current = parent
+    return current
+
+
+def _according_to(tree: Tree, words: CueLexicon) -> list[Proposal]:
+    found = []
+    for position in range(len(tree.tokens)):
+        for phrase in words.according_to:
+            if not _phrase_at(tree, position, phrase):
+                continue
+            cue = tree.tokens[position : position + len(phrase)]
+            source_head = _noun_phrase_after(tree, position + len(phrase))
+            if source_head is None:
+                continue
+            cue_ids = {t.i for t in cue}
+            source = [t for t in _source_tokens(tree, source_head) if t.i not in cue_ids]
+            attached = tree.head_of(source_head) if source_head.dep in ("obl", "nmod") else None
+            clause = _clause_head(tree, attached) if attached is not None else tree.token(tree.sentence.token_start)
+            if attached is None:  # parse did not attach the phrase: take the sentence's root clause
+                clause = next((t for t in tree.tokens if t.is_root), tree.tokens[0])
+            excluded = cue_ids | {t.i for t in tree.subtree(source_head)}
+            content = [t for t in tree.subtree(clause) if t.i not in excluded]
+            if content:
+                found.append(Proposal(cue, content, source_head, source, "according_to", "according_to", " ".join(phrase)))
+    return found
+
+
+def _relays(tree: Tree, words: CueLexicon, found: list[Proposal]) -> list[Proposal]:
+    """ "with reference to CNN", "citing Reuters": the subject reports through another source."""
+    relays = []
+    for position in range(len(tree.tokens)):
+        for phrase in words.relay:
+            if not _phrase_at(tree, position, phrase):
+                continue
+            cue = tree.tokens[position : position + len(phrase)]
+            source_head = _noun_phrase_after(tree, position + len(phrase))
+            if source_head is None:
+                continue
+            phrase_start = tree.tokens[position].i
+            outer = next((p for p in found if p.cue and p.cue[0].i < phrase_start and p.rule.startswith("verb")), None)
+            content = outer.content if outer and outer.content else []
+            relays.append(
+                Proposal(cue, content, source_head, _source_tokens(tree, source_head), "relay", "relay_phrase",
+                         " ".join(phrase), anaphoric=bool(outer and outer.anaphoric), relay_of=outer)
+            )
+    return relays
+
+
+def to_spans(article: Article, proposal: Proposal) -> tuple[Span, list[Span], Span | None]:
+    cue = covering_span(proposal.cue)
+    unique = {t.i: t for t in proposal.content}
+    content = spans_of([unique[i] for i in sorted(unique)], article.text)
+    source = None
+    if proposal.source:
+        spans = spans_of(proposal.source, article.text)
+        source = Span(spans[0].start, spans[-1].end) if spans else None
+    return cue, content, source

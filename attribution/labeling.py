@@ -1,0 +1,108 @@
+"""Sentence labels: who is speaking (the main claim's source) and how sure.
+
+`RuleLabeler` is the first, word-based labeler: the speaker comes from the attribution that
+holds the sentence's main claim, the certainty from that attribution's cue and the hedge cues
+that govern the main claim. A trained classifier takes its place through the same
+`SentenceLabeler` seam.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Protocol
+
+import yaml
+
+from attribution.attribute.rules import cue_lexicon
+from attribution.document import CERTAINTY_LABELS, Article, Attribution, Label, Sentence
+from attribution.hedging import hedge_lexicon
+
+# Order of certainty from most to least certain; combining cues keeps the least certain.
+_STRENGTH = {label: rank for rank, label in enumerate(CERTAINTY_LABELS)}
+_MAIN_SHARE = 0.5  # an attribution holds the main claim when its content covers this much
+
+
+class SentenceLabeler(Protocol):
+    name: str
+    version: str
+
+    def label(self, articles: Sequence[Article]) -> None:
+        """Set `speaker`, `certainty` (and optionally `factuality`) on every sentence."""
+        ...
+
+
+@cache
+def rule_scores() -> dict[str, float]:
+    data = yaml.safe_load(resources.files("attribution.resources").joinpath("speakers.yaml").read_text())
+    return data["rule_scores"]
+
+
+class RuleLabeler:
+    name = "rules"
+    version = "1"
+
+    def label(self, articles: Sequence[Article]) -> None:
+        for article in articles:
+            label_article(article)
+
+
+def label_article(article: Article) -> None:
+    scores = rule_scores()
+    certainty_scores = hedge_lexicon().certainty_scores
+    for sentence in article.sentences:
+        if sentence.boilerplate:
+            sentence.speaker = Label("unattributed", scores["boilerplate"], "boilerplate")
+            sentence.certainty = Label("certain", certainty_scores["certain"], "boilerplate")
+            continue
+        main, how = main_attribution(article, sentence)
+        if main is not None:
+            sentence.speaker = Label(main.speaker or "other_source", scores[how], f"rules:{main.rule}")
+            sentence.speaker_source = article.span_text(main.source)
+            sentence.speaker_entity = main.entity
+            sentence.attribution = main.id
+        else:
+            sentence.speaker = Label("unattributed", scores[how], "rules:no_main_attribution")
+        certainty, by = sentence_certainty(sentence, main)
+        sentence.certainty = Label(certainty, certainty_scores[certainty], by)
+
+
+def main_attribution(article: Article, sentence: Sentence) -> tuple[Attribution | None, str]:
+    """The attribution whose content is the sentence's main claim, and how it was found."""
+    size = sum(1 for ch in article.text[sentence.start : sentence.end] if ch.isalnum()) or 1
+    best, best_share, how = None, 0.0, "no_attribution"
+    touched = False
+    for attribution in article.attributions:
+        if attribution.kind == "relay":
+            continue  # the outlet relays; the speaker is the innermost source (GUIDELINES 6)
+        covered = sum(
+            sum(1 for ch in article.text[max(span.start, sentence.start) : min(span.end, sentence.end)] if ch.isalnum())
+            for span in attribution.content
+        )
+        if covered == 0:
+            continue
+        touched = True
+        share = covered / size
+        cue_here = sentence.start <= attribution.cue.start < sentence.end
+        # The sentence's own main verb as the cue ("The Gaze reports on this") decides whatever the share.
+        if cue_here and attribution.cue_head is not None and article.tokens[attribution.cue_head].is_root:
+            share = max(share, 1.0)
+        if share >= _MAIN_SHARE and share > best_share:
+            best, best_share = attribution, share
+            how = "cue_in_sentence" if cue_here else "continued_content"
+    if best is None and touched:
+        how = "subordinate_attribution"
+    return best, how
+
+
+def sentence_certainty(sentence: Sentence, main: Attribution | None) -> tuple[str, str]:
+    label, by = "certain", "rules:no_hedge"
+    if main is not None:
+        cue_certainty = cue_lexicon().certainty_of(main.cue_lemma)
+        if cue_certainty and _STRENGTH[cue_certainty] > _STRENGTH[label]:
+            label, by = cue_certainty, f"rules:cue:{main.cue_lemma}"
+    for cue in sentence.cues:
+        if cue.governs and cue.certainty and _STRENGTH[cue.certainty] > _STRENGTH[label]:
+            label, by = cue.certainty, f"rules:hedge:{cue.lemma}"
+    return label, by

@@ -1,0 +1,72 @@
+"""The attribution.v1 record of an article: a pure function of the data model (schema.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attribution.document import Article, Span
+
+
+def _span(article: Article, span: Span) -> dict[str, Any]:
+    return {"start": span.start, "end": span.end, "text": article.text[span.start : span.end]}
+
+
+def to_record(article: Article) -> dict[str, Any]:
+    sentences = []
+    for s in article.sentences:
+        record: dict[str, Any] = {
+            "id": s.id,
+            "start": s.start,
+            "end": s.end,
+            "boilerplate": s.boilerplate,
+            "speaker": {
+                "label": s.speaker.label,
+                "score": round(s.speaker.score, 4),
+                "source": s.speaker_source,
+                "entity": s.speaker_entity,
+                "by": s.speaker.by,
+            },
+            "certainty": {"label": s.certainty.label, "score": round(s.certainty.score, 4), "by": s.certainty.by},
+            "cues": [
+                {"start": c.start, "end": c.end, "text": article.text[c.start : c.end], "kind": c.kind,
+                 "lexeme": c.lemma, "governs": c.governs}
+                for c in s.cues
+            ],
+            "attribution": s.attribution,
+        }
+        if s.factuality is not None:
+            record["certainty"]["factuality"] = round(s.factuality, 3)
+        if s.reliability is not None:
+            record["reliability"] = {"grade": s.reliability.grade, "score": s.reliability.score, "reasons": s.reliability.reasons}
+        sentences.append(record)
+    attributions = [
+        {
+            "id": a.id,
+            "source": _span(article, a.source) if a.source else None,
+            "cue": _span(article, a.cue),
+            "content": [_span(article, c) for c in a.content],
+            "kind": a.kind,
+            "speaker": a.speaker or "other_source",
+            "named": bool(a.named),
+            "entity": a.entity,
+            "via": a.via,
+            "sentence": a.sentence,
+            "rule": a.rule,
+        }
+        for a in article.attributions
+    ]
+    entities = [
+        {"id": e.id, "name": e.name, "label": e.label or "other_source", "named": e.named,
+         "mentions": [_span(article, m) for m in e.mentions]}
+        for e in article.entities
+    ]
+    return {
+        "schema": "attribution.v1",
+        "id": article.id,
+        "text": article.text,
+        "meta": article.meta,
+        "provenance": article.provenance,
+        "sentences": sentences,
+        "attributions": attributions,
+        "entities": entities,
+    }
