@@ -16,7 +16,7 @@ from attribution.parse import ParserUnavailable
 app = typer.Typer(help="Who is speaking in a news article, and how sure.", no_args_is_help=True, add_completion=False)
 setup_app = typer.Typer(help="One-time set-up steps that need the internet.", no_args_is_help=True)
 app.add_typer(setup_app, name="setup")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
 
 
 class ParserName(str, Enum):
@@ -33,6 +33,7 @@ def annotate(
     resume: bool = typer.Option(False, help="Skip articles already in OUT's annotations.jsonl."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     policy: Path | None = typer.Option(None, help="Reliability policy file (default: the built-in reliability.yaml)."),
+    max_chars: int = typer.Option(1_000_000, help="Refuse articles longer than this many characters."),
 ) -> None:
     """Annotate articles: attributions, speakers, certainty and reliability, written to OUT."""
     from attribution.output import OutputFolder
@@ -44,7 +45,7 @@ def annotate(
         raise typer.BadParameter(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
     started = time.perf_counter()
     try:
-        pipeline = Pipeline(parser=parser.value, policy=str(policy) if policy else None, formats=sorted(chosen))
+        pipeline = Pipeline(parser=parser.value, policy=str(policy) if policy else None, formats=sorted(chosen), max_chars=max_chars)
     except (ParserUnavailable, ValueError, OSError) as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None

@@ -26,6 +26,7 @@ class CueEntry:
 class HedgeLexicon:
     entries: tuple[CueEntry, ...]
     conditional_marks: frozenset[str]
+    denial_verbs: frozenset[str]
     governing_relations: frozenset[str]
     certainty_scores: dict[str, float]
 
@@ -40,7 +41,8 @@ def hedge_lexicon() -> HedgeLexicon:
     )
     # Longer phrases first, so "highly likely" wins over "likely".
     entries = tuple(sorted(entries, key=lambda e: -len(e.words)))
-    return HedgeLexicon(entries, frozenset(data["conditional_marks"]), frozenset(data["governing_relations"]), data["certainty_scores"])
+    return HedgeLexicon(entries, frozenset(data["conditional_marks"]), frozenset(data["denial_verbs"]),
+                        frozenset(data["governing_relations"]), data["certainty_scores"])
 
 
 def _word_matches(token: Token, word: str) -> bool:
@@ -78,10 +80,11 @@ def find_cues(article: Article) -> None:
                 if any(t.i in taken for t in span_tokens):
                     continue
                 taken.update(t.i for t in span_tokens)
-                cues.append(
-                    Cue(span_tokens[0].start, span_tokens[-1].end, entry.kind, " ".join(entry.words),
-                        entry.certainty, _governs(tree, token, lexicon.governing_relations))
-                )
+                governs = _governs(tree, token, lexicon.governing_relations)
+                if entry.kind == "distancing" and token.dep == "obj":
+                    verb = tree.head_of(token)
+                    governs = governs and not (verb is not None and verb.lemma.lower() in lexicon.denial_verbs)
+                cues.append(Cue(span_tokens[0].start, span_tokens[-1].end, entry.kind, " ".join(entry.words), entry.certainty, governs))
                 break
         for mark in (t for t in tokens if t.dep == "mark" and t.lemma.lower() in lexicon.conditional_marks):
             clause = tree.head_of(mark)

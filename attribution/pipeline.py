@@ -31,6 +31,9 @@ from attribution.render.jsonl import to_record
 from attribution.render.text import to_text
 
 FORMATS = ("jsonl", "html", "text")
+# Longer inputs are refused with a clear message: real articles are far shorter, and a scraped
+# dump of megabytes is rarely meant as one article. --max-chars raises the limit.
+MAX_CHARS = 1_000_000
 _BATCH_ARTICLES = 8
 
 
@@ -53,11 +56,12 @@ class Failed:
 
 class Pipeline:
     def __init__(self, parser: str = "spacy", policy: str | None = None, formats: Sequence[str] = FORMATS,
-                 labeler: SentenceLabeler | None = None) -> None:
+                 labeler: SentenceLabeler | None = None, max_chars: int = MAX_CHARS) -> None:
         self.parser: Parser = load_parser(parser)
         self.labeler: SentenceLabeler = labeler or RuleLabeler()
         self.policy = Policy.load(policy)
         self.formats = tuple(formats)
+        self.max_chars = max_chars
         policy_hash = hashlib.sha1(repr(self.policy).encode()).hexdigest()[:12]
         self.provenance = {
             "tool": f"attribution {__version__}",
@@ -77,6 +81,15 @@ class Pipeline:
 
     def annotate(self, articles: Sequence[Article]) -> list[Annotated | Failed]:
         """Parse and enrich a batch; one article's failure does not fail the others."""
+        oversized = [a for a in articles if len(a.text) > self.max_chars]
+        if oversized:
+            fits = [a for a in articles if len(a.text) <= self.max_chars]
+            done = {r.article_id: r for r in self.annotate(fits)} if fits else {}
+            return [
+                done[a.id] if a.id in done else Failed(
+                    a.id, f"article is {len(a.text):,} characters, over the limit of {self.max_chars:,}; raise it with --max-chars")
+                for a in articles
+            ]
         try:
             parsed = list(self.parser.parse(articles))
         except Exception:  # isolate the article the parser could not take

@@ -30,6 +30,7 @@ class _Cluster:
     surnames: set[str] = field(default_factory=set)
     ordinal: str | None = None
     plural: bool = False
+    person: bool = True  # can be "he"/"she": not an outlet, organisation or place
     labels: list[tuple[str, bool]] = field(default_factory=list)  # (label, from a pronoun)
 
 
@@ -81,13 +82,16 @@ def _ordinal(tokens: list[Token]) -> str | None:
 def _find_cluster(clusters: list[_Cluster], tokens: list[Token], head: Token, start: int) -> _Cluster | None:
     lower = head.text.lower()
     if head.upos == "PRON":
-        wants_plural = lower in _PRONOUNS_PLURAL
         for cluster in reversed(clusters):
-            if lower in _PRONOUNS_THING and cluster.entity.label not in (None, "media", "expert", "other_source"):
+            if lower in _PRONOUNS_THING:
+                if not cluster.person:
+                    return cluster
+            elif lower in _PRONOUNS_PLURAL:
+                if cluster.plural or not cluster.person:
+                    return cluster
+            elif cluster.person and not cluster.plural:
                 return cluster
-            if cluster.plural == wants_plural or lower in ("i", "we"):
-                return cluster
-        return clusters[-1] if clusters else None
+        return None
     surname = _surname(tokens)
     if surname:
         return next((c for c in reversed(clusters) if surname in c.surnames), None)
@@ -118,6 +122,8 @@ def _add_mention(cluster: _Cluster, article: Article, span: Span, tokens: list[T
         cluster.heads.add(f"head:{_SAME_KIND.get(head.lemma.lower(), head.lemma.lower())}")
         cluster.ordinal = cluster.ordinal or _ordinal(tokens)
         cluster.plural = cluster.plural or (head.upos == "NOUN" and head.text.lower() != head.lemma.lower())
+        cluster.person = cluster.person and label != "media" and head.ent_type not in ("ORG", "GPE", "NORP", "FAC") and not (
+            head.upos == "PROPN" and head.ent_type != "PERSON" and label != "other_source")
         surname = _surname(tokens)
         if surname:
             cluster.surnames.add(surname)
