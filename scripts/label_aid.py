@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,7 +39,14 @@ def sentences(corpus: Path, article_id: str) -> list[tuple[int, int]]:
     return [(s.start, s.end) for s in article.sentences]
 
 
-def find(sentence: str, phrase: str, occurrence: int = 1) -> tuple[int, int]:
+def find(sentence: str, phrase: str, occurrence: int | None = None) -> tuple[int, int]:
+    """Where the phrase stands: its first whole-word occurrence ("he" not inside "The"), or with
+    an explicit occurrence number the n-th occurrence counted as plain substrings."""
+    if occurrence is None:
+        match = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", sentence)
+        if match:
+            return match.start(), match.end()
+        occurrence = 1
     position = -1
     for _ in range(occurrence):
         position = sentence.find(phrase, position + 1)
@@ -69,11 +77,11 @@ def convert(corpus: Path, phrases: Path, out: Path, annotator: str) -> None:
             sentence = text[start:end]
             source = None
             if row.get("source"):
-                s, e = find(sentence, row["source"], row.get("source_occurrence", 1))
+                s, e = find(sentence, row["source"], row.get("source_occurrence"))
                 source = (start + s, start + e)
             cues = []
             for cue in row.get("cues", []):
-                s, e = find(sentence, cue[0], cue[2] if len(cue) > 2 else 1)
+                s, e = find(sentence, cue[0], cue[2] if len(cue) > 2 else None)
                 cues.append(CueLabel(start + s, start + e, cue[1]))
             label = SentenceLabel(
                 article=row["article"], start=start, end=end, sha1=sentence_hash(sentence),
