@@ -25,6 +25,7 @@ class CueEntry:
 @dataclass(frozen=True)
 class HedgeLexicon:
     entries: tuple[CueEntry, ...]
+    by_first_word: dict[str, tuple[CueEntry, ...]]  # longest phrases first
     conditional_marks: frozenset[str]
     denial_verbs: frozenset[str]
     governing_relations: frozenset[str]
@@ -41,7 +42,10 @@ def hedge_lexicon() -> HedgeLexicon:
     )
     # Longer phrases first, so "highly likely" wins over "likely".
     entries = tuple(sorted(entries, key=lambda e: -len(e.words)))
-    return HedgeLexicon(entries, frozenset(data["conditional_marks"]), frozenset(data["denial_verbs"]),
+    by_first_word: dict[str, list[CueEntry]] = {}
+    for entry in entries:
+        by_first_word.setdefault(entry.words[0], []).append(entry)
+    return HedgeLexicon(entries, {w: tuple(es) for w, es in by_first_word.items()}, frozenset(data["conditional_marks"]), frozenset(data["denial_verbs"]),
                         frozenset(data["governing_relations"]), data["certainty_scores"])
 
 
@@ -61,7 +65,9 @@ def find_cues(article: Article) -> None:
         for position, token in enumerate(tokens):
             if token.i in taken:
                 continue
-            for entry in lexicon.entries:
+            lower, lemma = token.text.lower(), token.lemma.lower()
+            candidates = lexicon.by_first_word.get(lower, ()) + (lexicon.by_first_word.get(lemma, ()) if lemma != lower else ())
+            for entry in sorted(candidates, key=lambda e: -len(e.words)) if lemma != lower else candidates:
                 length = len(entry.words)
                 window = tokens[position : position + length]
                 if len(window) < length or not all(_word_matches(t, w) for t, w in zip(window, entry.words)):

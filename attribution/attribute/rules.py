@@ -257,7 +257,10 @@ def _clause_head(tree: Tree, token: Token) -> Token:
 
 def _according_to(tree: Tree, words: CueLexicon) -> list[Proposal]:
     found = []
+    firsts = {phrase[0] for phrase in words.according_to}
     for position in range(len(tree.tokens)):
+        if tree.tokens[position].text.lower() not in firsts:
+            continue
         for phrase in words.according_to:
             if not _phrase_at(tree, position, phrase):
                 continue
@@ -281,7 +284,10 @@ def _according_to(tree: Tree, words: CueLexicon) -> list[Proposal]:
 def _relays(tree: Tree, words: CueLexicon, found: list[Proposal]) -> list[Proposal]:
     """ "with reference to CNN", "citing Reuters": the subject reports through another source."""
     relays = []
+    firsts = {phrase[0] for phrase in words.relay}
     for position in range(len(tree.tokens)):
+        if tree.tokens[position].text.lower() not in firsts:
+            continue
         for phrase in words.relay:
             if not _phrase_at(tree, position, phrase):
                 continue
