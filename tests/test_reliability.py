@@ -1,0 +1,71 @@
+"""Reliability grades come from the editable policy file, with reasons in words."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from attribution.cli import app
+from attribution.document import Article
+from attribution.pipeline import Pipeline
+from attribution.reliability import Policy
+from tests.test_seeds import A000, A001, sentence_with
+
+TEXT = ("A senior Ukrainian official said the bridge was destroyed. "
+        "US Defense Secretary Lloyd Austin said the troops could arrive soon. "
+        "The city has two bridges.")
+
+
+def grades(pipeline: Pipeline, text: str = TEXT) -> list[dict]:
+    [result] = pipeline.annotate([Article("policy", text)])
+    return [s["reliability"] for s in result.record["sentences"]]
+
+
+def test_grades_follow_source_and_hedging(seed_records):
+    anonymous_relayed = sentence_with(seed_records[A000], "the first source told CNN")["reliability"]
+    assert anonymous_relayed["grade"] == "D2"
+    assert any("anonymous official source" in r for r in anonymous_relayed["reasons"])
+    assert any("second-hand: reported via CNN" in r for r in anonymous_relayed["reasons"])
+    hedged = sentence_with(seed_records[A001], "it is highly likely that these troops")["reliability"]
+    assert hedged["grade"][1] == "3" and any("highly likely" in r for r in hedged["reasons"])
+    own_voice = sentence_with(seed_records[A001], "North Korea, which has one of the largest militaries")["reliability"]
+    assert own_voice["grade"].startswith("F") and any("own voice" in r for r in own_voice["reasons"])
+    assert 0 <= hedged["score"] <= 1
+
+
+def test_an_edited_policy_changes_grades(tmp_path, pipeline):
+    policy = yaml.safe_load(resources.files("attribution.resources").joinpath("reliability.yaml").read_text())
+    # A user who trusts no party to the conflict: parties get E, whatever their name.
+    policy["source_rules"].insert(0, {
+        "when": {"speaker": ["ukrainian_official", "ukrainian_military", "russian_official", "russian_military"]},
+        "letter": "E", "reason": "party to the conflict: not trusted by this desk",
+    })
+    policy["credibility"]["possible"]["digit"] = 5
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    before = grades(pipeline)
+    edited = Pipeline(policy=str(path))
+    after = grades(edited)
+    assert before[0]["grade"] == "D2" and after[0]["grade"] == "E2"
+    assert "party to the conflict: not trusted by this desk" in after[0]["reasons"]
+    assert before[1]["grade"] == "B4" and after[1]["grade"] == "B5"
+    assert edited.provenance["reliability_policy"].startswith(str(path))
+
+
+def test_a_broken_policy_is_refused_with_a_clear_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("source_rules: []\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a reliability policy"):
+        Policy.load(path)
+    result = CliRunner().invoke(app, ["annotate", str(tmp_path), "-o", str(tmp_path / "out"), "--policy", str(path)])
+    assert result.exit_code == 2 and "not a reliability policy" in result.output
+
+
+def test_stanza_without_models_stops_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("STANZA_RESOURCES_DIR", str(tmp_path / "none"))
+    result = CliRunner().invoke(app, ["annotate", str(tmp_path), "-o", str(tmp_path / "out"), "--parser", "stanza"])
+    assert result.exit_code == 2
+    assert "attribution setup stanza" in result.output
