@@ -16,6 +16,8 @@ from attribution.parse import ParserUnavailable
 app = typer.Typer(help="Who is speaking in a news article, and how sure.", no_args_is_help=True, add_completion=False)
 setup_app = typer.Typer(help="One-time set-up steps that need the internet.", no_args_is_help=True)
 app.add_typer(setup_app, name="setup")
+evaluate_app = typer.Typer(help="Measure against labeled data; --json prints one JSON object on the last line.", no_args_is_help=True)
+app.add_typer(evaluate_app, name="evaluate")
 err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
 
 
@@ -109,6 +111,33 @@ def setup_stanza(model_dir: Path | None = typer.Option(None, help="Where to put 
         err.print(f"error: could not download Stanza's English models: {error}", markup=False)
         raise typer.Exit(2) from None
     err.print(f"Stanza English models are in {where}")
+
+
+@evaluate_app.command("sentences")
+def evaluate_sentences_command(
+    gold: Path = typer.Argument(..., help="The team's labels (standoff JSONL, data/README.md)."),
+    corpus: Path = typer.Option(..., help="Folder with the labeled articles as ID.txt."),
+    splits: Path | None = typer.Option(None, help="splits.json to pick articles from (with --split)."),
+    split: str | None = typer.Option(None, help="train, dev or test."),
+    parser: ParserName = typer.Option(ParserName.spacy, help="Parser backend."),
+    workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
+) -> None:
+    """Speaker and certainty accuracy and macro-F1 of sentence labels against gold labels."""
+    import json
+
+    from attribution.evaluate.sentences import evaluate_sentences, load_split
+    from attribution.pipeline import Pipeline
+
+    articles = None
+    if split:
+        articles = load_split(splits or gold.with_name("splits.json"), split)
+    scores = evaluate_sentences(gold, corpus, Pipeline(parser=parser.value, formats=()), articles, workers)
+    if as_json:
+        print(json.dumps(scores))
+    else:
+        for key, value in scores.items():
+            print(f"{key:>20}: {value}")
 
 
 if __name__ == "__main__":
