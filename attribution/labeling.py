@@ -48,15 +48,26 @@ class RuleLabeler:
             label_article(article)
 
 
+_OPENING_QUOTES = "\"“«„‘"
+_QUOTE_CARRY = 2  # a quote with no speaker of its own takes one from at most this many sentences back
+
+
 def label_article(article: Article) -> None:
     scores = rule_scores()
     certainty_scores = hedge_lexicon().certainty_scores
+    previous: tuple[int, Attribution] | None = None
     for sentence in article.sentences:
         if sentence.boilerplate:
             sentence.speaker = Label("unattributed", scores["boilerplate"], "boilerplate")
             sentence.certainty = Label("certain", certainty_scores["certain"], "boilerplate")
             continue
         main, how = main_attribution(article, sentence)
+        if main is None and previous is not None and sentence.id - previous[0] <= _QUOTE_CARRY \
+                and article.text[sentence.start] in _OPENING_QUOTES:
+            # A quoted sentence without its own cue goes on with the speaker quoted just before.
+            main, how = previous[1], "continued_content"
+        if main is not None:
+            previous = (sentence.id, main)
         if main is not None:
             sentence.speaker = Label(main.speaker or "other_source", scores[how], f"rules:{main.rule}")
             sentence.speaker_source = article.span_text(main.source)
