@@ -6,6 +6,7 @@ provenance can tell which one fired. The cue words live in cues.yaml.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -255,53 +256,46 @@ def _clause_head(tree: Tree, token: Token) -> Token:
     return current
 
 
+def _phrases_before_sources(tree: Tree, phrases: tuple[tuple[str, ...], ...]) -> Iterator[tuple[str, list[Token], Token]]:
+    """Each (phrase, cue tokens, source head) where a phrase stands before a noun phrase."""
+    firsts = {phrase[0] for phrase in phrases}
+    for position, token in enumerate(tree.tokens):
+        if token.text.lower() not in firsts:
+            continue
+        for phrase in phrases:
+            if _phrase_at(tree, position, phrase):
+                source_head = _noun_phrase_after(tree, position + len(phrase))
+                if source_head is not None:
+                    yield " ".join(phrase), tree.tokens[position : position + len(phrase)], source_head
+
+
 def _according_to(tree: Tree, words: CueLexicon) -> list[Proposal]:
     found = []
-    firsts = {phrase[0] for phrase in words.according_to}
-    for position in range(len(tree.tokens)):
-        if tree.tokens[position].text.lower() not in firsts:
-            continue
-        for phrase in words.according_to:
-            if not _phrase_at(tree, position, phrase):
-                continue
-            cue = tree.tokens[position : position + len(phrase)]
-            source_head = _noun_phrase_after(tree, position + len(phrase))
-            if source_head is None:
-                continue
-            cue_ids = {t.i for t in cue}
-            source = [t for t in _source_tokens(tree, source_head) if t.i not in cue_ids]
-            attached = tree.head_of(source_head) if source_head.dep in ("obl", "nmod") else None
-            clause = _clause_head(tree, attached) if attached is not None else tree.token(tree.sentence.token_start)
-            if attached is None:  # parse did not attach the phrase: take the sentence's root clause
-                clause = next((t for t in tree.tokens if t.is_root), tree.tokens[0])
-            excluded = cue_ids | {t.i for t in tree.subtree(source_head)}
-            content = [t for t in tree.subtree(clause) if t.i not in excluded]
-            if content:
-                found.append(Proposal(cue, content, source_head, source, "according_to", "according_to", " ".join(phrase)))
+    for phrase, cue, source_head in _phrases_before_sources(tree, words.according_to):
+        cue_ids = {t.i for t in cue}
+        source = [t for t in _source_tokens(tree, source_head) if t.i not in cue_ids]
+        attached = tree.head_of(source_head) if source_head.dep in ("obl", "nmod") else None
+        if attached is None:  # parse did not attach the phrase: take the sentence's root clause
+            clause = next((t for t in tree.tokens if t.is_root), tree.tokens[0])
+        else:
+            clause = _clause_head(tree, attached)
+        excluded = cue_ids | {t.i for t in tree.subtree(source_head)}
+        content = [t for t in tree.subtree(clause) if t.i not in excluded]
+        if content:
+            found.append(Proposal(cue, content, source_head, source, "according_to", "according_to", phrase))
     return found
 
 
 def _relays(tree: Tree, words: CueLexicon, found: list[Proposal]) -> list[Proposal]:
     """ "with reference to CNN", "citing Reuters": the subject reports through another source."""
     relays = []
-    firsts = {phrase[0] for phrase in words.relay}
-    for position in range(len(tree.tokens)):
-        if tree.tokens[position].text.lower() not in firsts:
-            continue
-        for phrase in words.relay:
-            if not _phrase_at(tree, position, phrase):
-                continue
-            cue = tree.tokens[position : position + len(phrase)]
-            source_head = _noun_phrase_after(tree, position + len(phrase))
-            if source_head is None:
-                continue
-            phrase_start = tree.tokens[position].i
-            outer = next((p for p in found if p.cue and p.cue[0].i < phrase_start and p.rule.startswith("verb")), None)
-            content = outer.content if outer and outer.content else []
-            relays.append(
-                Proposal(cue, content, source_head, _source_tokens(tree, source_head), "relay", "relay_phrase",
-                         " ".join(phrase), anaphoric=bool(outer and outer.anaphoric), relay_of=outer)
-            )
+    for phrase, cue, source_head in _phrases_before_sources(tree, words.relay):
+        outer = next((p for p in found if p.cue and p.cue[0].i < cue[0].i and p.rule.startswith("verb")), None)
+        content = outer.content if outer and outer.content else []
+        relays.append(
+            Proposal(cue, content, source_head, _source_tokens(tree, source_head), "relay", "relay_phrase",
+                     phrase, anaphoric=bool(outer and outer.anaphoric), relay_of=outer)
+        )
     return relays
 
 
