@@ -37,15 +37,6 @@ class Span:
     start: int
     end: int
 
-    def overlaps(self, other: Span) -> bool:
-        return self.start < other.end and other.start < self.end
-
-    def contains(self, other: Span) -> bool:
-        return self.start <= other.start and other.end <= self.end
-
-    def text(self, article_text: str) -> str:
-        return article_text[self.start : self.end]
-
 
 @dataclass(slots=True)
 class Token:

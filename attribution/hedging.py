@@ -24,7 +24,6 @@ class CueEntry:
 
 @dataclass(frozen=True)
 class HedgeLexicon:
-    entries: tuple[CueEntry, ...]
     by_first_word: dict[str, tuple[CueEntry, ...]]  # longest phrases first
     conditional_marks: frozenset[str]
     denial_verbs: frozenset[str]
@@ -45,7 +44,7 @@ def hedge_lexicon() -> HedgeLexicon:
     by_first_word: dict[str, list[CueEntry]] = {}
     for entry in entries:
         by_first_word.setdefault(entry.words[0], []).append(entry)
-    return HedgeLexicon(entries, {w: tuple(es) for w, es in by_first_word.items()}, frozenset(data["conditional_marks"]), frozenset(data["denial_verbs"]),
+    return HedgeLexicon({w: tuple(es) for w, es in by_first_word.items()}, frozenset(data["conditional_marks"]), frozenset(data["denial_verbs"]),
                         frozenset(data["governing_relations"]), data["certainty_scores"])
 
 
@@ -66,8 +65,10 @@ def find_cues(article: Article) -> None:
             if token.i in taken:
                 continue
             lower, lemma = token.text.lower(), token.lemma.lower()
-            candidates = lexicon.by_first_word.get(lower, ()) + (lexicon.by_first_word.get(lemma, ()) if lemma != lower else ())
-            for entry in sorted(candidates, key=lambda e: -len(e.words)) if lemma != lower else candidates:
+            candidates = lexicon.by_first_word.get(lower, ())
+            if lemma != lower:  # entries may name the word form or the lemma; longest phrase first
+                candidates = tuple(sorted(candidates + lexicon.by_first_word.get(lemma, ()), key=lambda e: -len(e.words)))
+            for entry in candidates:
                 length = len(entry.words)
                 window = tokens[position : position + length]
                 if len(window) < length or not all(_word_matches(t, w) for t, w in zip(window, entry.words)):

@@ -128,15 +128,10 @@ def _add_mention(cluster: _Cluster, article: Article, span: Span, tokens: list[T
         if surname:
             cluster.surnames.add(surname)
         named = is_named(tokens, head)
-        entity.named = entity.named or named
-        # The entity's name is its most informative mention: a named one, else the longest.
-        current = entity.name
+        # The entity's name is its most informative mention: the longest named one, else the first.
         candidate = article.text[span.start : span.end]
-        if (named and not _was_named(cluster, current)) or (len(candidate) > len(current) and named == entity.named):
+        if named and (not entity.named or len(candidate) > len(entity.name)):
             entity.name = candidate
+        entity.named = entity.named or named
     else:
         cluster.labels.append(("other_source", True))
-
-
-def _was_named(cluster: _Cluster, name: str) -> bool:
-    return bool(cluster.surnames) and any(_normal_name(word) in cluster.surnames for word in name.split())

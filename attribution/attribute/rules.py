@@ -20,7 +20,6 @@ _RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
 _EXPLETIVES = {"it", "there"}
 _ANAPHORIC_CONTENT = {"this", "that", "it", "these"}
 _CLAUSE_DEPS = ("ccomp",)
-_TO_CLAUSE_VERBS = {"promise", "pledge", "vow", "threaten", "claim", "deny", "urge", "ask", "demand", "expect", "warn", "agree"}
 # Relations that end a source phrase: a relative clause or apposition clause adds detail but is
 # not the source's name ("a US official who spoke to CNN" -> "a US official").
 _SOURCE_CUT = ("acl:relcl", "acl", "punct", "parataxis")
@@ -104,10 +103,10 @@ def _sentence_proposals(tree: Tree) -> list[Proposal]:
     return found
 
 
-def _content_of(tree: Tree, verb: Token) -> tuple[list[Token], bool]:
+def _content_of(tree: Tree, verb: Token, entry: dict) -> tuple[list[Token], bool]:
     """Tokens of what the verb reports, and whether that content is anaphoric ("on this")."""
     clauses = tree.kids(verb, *_CLAUSE_DEPS)
-    if not clauses and verb.lemma.lower() in _TO_CLAUSE_VERBS:
+    if not clauses and entry.get("to_clause"):
         clauses = tree.kids(verb, "xcomp")
     if clauses:
         tokens = [t for clause in clauses for t in tree.subtree(clause)]
@@ -170,7 +169,7 @@ def _cue_tokens(tree: Tree, verb: Token) -> list[Token]:
 
 
 def _verb_rule(tree: Tree, verb: Token, entry: dict) -> Proposal | None:
-    content, anaphoric = _content_of(tree, verb)
+    content, anaphoric = _content_of(tree, verb, entry)
     source_head = _source_of(tree, verb)
     if entry.get("evidence"):
         if source_head is None or source_head.lemma.lower() not in cue_lexicon().evidence_nouns:
