@@ -16,9 +16,7 @@ from attribution.document import Article, Token
 
 
 def is_media(tokens: list[Token]) -> bool:
-    words = lexicon()
-    head = tokens[-1] if tokens else None
-    return bool(tokens) and (words.media.first_match(tokens) is not None and (head is None or head.upos in ("PROPN", "NOUN")))
+    return bool(tokens) and tokens[-1].upos in ("PROPN", "NOUN") and lexicon().media.first_match(tokens) is not None
 
 
 def recipient_relays(article: Article, proposals: list[Proposal]) -> list[Proposal]:

@@ -14,7 +14,7 @@ from importlib import resources
 import yaml
 
 from attribution.attribute.tree import Tree, covering_span, spans_of
-from attribution.document import Article, Attribution, Span, Token
+from attribution.document import Article, Span, Token
 
 _RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
 _EXPLETIVES = {"it", "there"}

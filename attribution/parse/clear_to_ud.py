@@ -56,11 +56,7 @@ def convert_sentence(tokens: list[Token]) -> None:
     if not tokens:
         return
     by_index = {t.i: t for t in tokens}
-    children: dict[int, list[Token]] = {t.i: [] for t in tokens}
-    for t in tokens:
-        if t.head != t.i and t.head in children:
-            children[t.head].append(t)
-
+    children = _children_of(tokens)
     _merge_fixed_prepositions(tokens, children)
     _flip_prepositions(tokens, by_index, children)
     _flip_copulas(tokens)
@@ -68,6 +64,14 @@ def convert_sentence(tokens: list[Token]) -> None:
         t.dep = _RENAME.get(t.dep, t.dep)
         if t.head == t.i:
             t.dep = "root"
+
+
+def _children_of(tokens: list[Token]) -> dict[int, list[Token]]:
+    children: dict[int, list[Token]] = {t.i: [] for t in tokens}
+    for t in tokens:
+        if t.head != t.i and t.head in children:
+            children[t.head].append(t)
+    return children
 
 
 def _object_of(prep: Token, children: dict[int, list[Token]]) -> Token | None:
@@ -140,10 +144,7 @@ def _flip_prepositions(tokens: list[Token], by_index: dict[int, Token], children
 
 
 def _flip_copulas(tokens: list[Token]) -> None:
-    current: dict[int, list[Token]] = {t.i: [] for t in tokens}
-    for t in tokens:
-        if t.head != t.i and t.head in current:
-            current[t.head].append(t)
+    current = _children_of(tokens)  # the tree as the preposition flips left it
     for cop in tokens:
         if cop.lemma != "be":
             continue
