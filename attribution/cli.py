@@ -140,5 +140,20 @@ def evaluate_sentences_command(
             print(f"{key:>20}: {value}")
 
 
+
+@evaluate_app.command("polnear")
+def evaluate_polnear_command(
+    folder: Path = typer.Argument(..., help="A PolNeAR split: a folder with text/ and attributions/."),
+    parser: ParserName = typer.Option(ParserName.spacy, help="Parser backend."),
+    workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
+    parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
+) -> None:
+    """Exact and overlap P/R/F1 per role and attribution P/R/F1 against PolNeAR's gold spans."""
+    from attribution.evaluate.polnear import evaluate_polnear, print_scores
+    from attribution.pipeline import Pipeline
+
+    print_scores(evaluate_polnear(folder, Pipeline(parser=parser.value, formats=()), workers, parses), as_json)
+
 if __name__ == "__main__":
     app()
