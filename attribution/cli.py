@@ -16,6 +16,8 @@ from attribution.parse import ParserUnavailable
 app = typer.Typer(help="Who is speaking in a news article, and how sure.", no_args_is_help=True, add_completion=False)
 setup_app = typer.Typer(help="One-time set-up steps that need the internet.", no_args_is_help=True)
 app.add_typer(setup_app, name="setup")
+train_app = typer.Typer(help="Train the project's models.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
 evaluate_app = typer.Typer(help="Measure against labeled data; --json prints one JSON object on the last line.", no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
 err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
@@ -147,13 +149,29 @@ def evaluate_polnear_command(
     parser: ParserName = typer.Option(ParserName.spacy, help="Parser backend."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
+    spans: str | None = typer.Option(None, help="Span model folder, or 'rules' (default: models/spans when present)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
 ) -> None:
     """Exact and overlap P/R/F1 per role and attribution P/R/F1 against PolNeAR's gold spans."""
     from attribution.evaluate.polnear import evaluate_polnear, print_scores
     from attribution.pipeline import Pipeline
 
-    print_scores(evaluate_polnear(folder, Pipeline(parser=parser.value, formats=()), workers, parses), as_json)
+    pipeline = Pipeline(parser=parser.value, formats=(), spans=spans)
+    print_scores(evaluate_polnear(folder, pipeline, workers, parses), as_json)
+
+
+@train_app.command("spans")
+def train_spans_command(
+    polnear: Path = typer.Option(..., help="PolNeAR's data folder (with train/ and dev/)."),
+    out: Path = typer.Option(Path("models/spans"), help="Where to write the model and its card."),
+    parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
+    iterations: int = typer.Option(150, help="L-BFGS iterations per tagger."),
+    max_articles: int = typer.Option(0, help="Train on the first N articles only (0: all)."),
+) -> None:
+    """Train the span extractor (cue and role taggers) on PolNeAR train; score it on dev."""
+    from attribution.train.spans import TrainConfig, run_training
+
+    run_training(polnear, out, parses, TrainConfig(iterations=iterations, max_articles=max_articles), err)
 
 if __name__ == "__main__":
     app()

@@ -1,21 +1,23 @@
-"""The attribution stage: rules propose spans, quotes are joined to their speakers, sources are
-linked into entities, and chains are rebuilt."""
+"""The attribution stage: the learned span model (or, without one, the rules) proposes spans,
+sources are linked into entities, and chains are rebuilt."""
 
 from __future__ import annotations
 
 from attribution.attribute.chains import recipient_relays
 from attribution.attribute.entities import link_entities
 from attribution.attribute.quotes import find_quotes
+from attribution.attribute.learned import SpanModel
 from attribution.attribute.rules import Proposal, propose, to_spans
 from attribution.document import Article, Attribution, Token
 
 _MIN_QUOTE_WORDS = 3
 
 
-def attribute(article: Article) -> None:
-    proposals = propose(article)
-    proposals = _join_quotes(article, proposals)
-    proposals = _dedupe(proposals)
+def attribute(article: Article, spans: SpanModel | None = None) -> None:
+    if spans is None:
+        proposals = _dedupe(_join_quotes(article, propose(article)))
+    else:
+        proposals = spans.propose(article)
     proposals += recipient_relays(article, proposals)
     ids: dict[int, str] = {}
     attributions: list[Attribution] = []

@@ -1,0 +1,77 @@
+"""A linear-chain CRF tagger that runs from plain arrays (no pickle, no CRF library at run time).
+
+Training uses CRFsuite (`attribution train spans`); its weights are exported to an `.npz` file
+of labels, feature names, a feature-by-label weight matrix and label-to-label transitions, and
+tagging here is the same Viterbi decoding over them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+class CRF:
+    def __init__(self, labels: list[str], attributes: list[str], weights: np.ndarray, transitions: np.ndarray) -> None:
+        self.labels = labels
+        self.index = {name: n for n, name in enumerate(attributes)}
+        self.attributes = attributes
+        self.weights = weights.astype(np.float32)
+        self.transitions = transitions.astype(np.float32)  # [from, to]
+
+    @classmethod
+    def from_crfsuite(cls, info) -> CRF:
+        """From a `pycrfsuite.Tagger().info()`: state features {(attribute, label): weight} and
+        transitions {(from, to): weight}."""
+        labels = sorted({label for _, label in info.state_features} | {label for pair in info.transitions for label in pair})
+        label_index = {label: n for n, label in enumerate(labels)}
+        attributes = sorted({attribute for attribute, _ in info.state_features})
+        attribute_index = {name: n for n, name in enumerate(attributes)}
+        weights = np.zeros((len(attributes), len(labels)), dtype=np.float32)
+        for (attribute, label), weight in info.state_features.items():
+            weights[attribute_index[attribute], label_index[label]] = weight
+        transitions = np.zeros((len(labels), len(labels)), dtype=np.float32)
+        for (first, second), weight in info.transitions.items():
+            transitions[label_index[first], label_index[second]] = weight
+        return cls(labels, attributes, weights, transitions)
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, labels=np.array(self.labels), attributes=np.array(self.attributes),
+                            weights=self.weights.astype(np.float16), transitions=self.transitions)
+
+    @classmethod
+    def load(cls, path: Path) -> CRF:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["labels"].tolist(), data["attributes"].tolist(), data["weights"], data["transitions"])
+
+    def emissions(self, rows: list[list[str]]) -> np.ndarray:
+        """Score of every label at every position: the sum of the known features' weights."""
+        index = self.index
+        columns, owners = [], []
+        for position, row in enumerate(rows):
+            for feature in row:
+                n = index.get(feature)
+                if n is not None:
+                    columns.append(n)
+                    owners.append(position)
+        scores = np.zeros((len(rows), len(self.labels)), dtype=np.float32)
+        if columns:
+            np.add.at(scores, np.array(owners), self.weights[np.array(columns)])
+        return scores
+
+    def tag(self, rows: list[list[str]]) -> list[str]:
+        """The best label sequence (Viterbi)."""
+        if not rows:
+            return []
+        scores = self.emissions(rows)
+        best = scores[0].copy()
+        back = np.zeros(scores.shape, dtype=np.int64)
+        for position in range(1, len(rows)):
+            candidates = best[:, None] + self.transitions
+            back[position] = candidates.argmax(axis=0)
+            best = candidates.max(axis=0) + scores[position]
+        path = [int(best.argmax())]
+        for position in range(len(rows) - 1, 0, -1):
+            path.append(int(back[position, path[-1]]))
+        return [self.labels[n] for n in reversed(path)]
