@@ -28,6 +28,11 @@ class ParserName(str, Enum):
     stanza = "stanza"
 
 
+class SpanSource(str, Enum):
+    rules = "rules"
+    model = "model"
+
+
 @app.command()
 def annotate(
     paths: list[Path] = typer.Argument(..., help="Article files (.txt .html .jsonl .csv) or folders of them."),
@@ -149,14 +154,15 @@ def evaluate_polnear_command(
     parser: ParserName = typer.Option(ParserName.spacy, help="Parser backend."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
-    spans: str | None = typer.Option(None, help="Span model folder, or 'rules' (default: models/spans when present)."),
+    spans: str | None = typer.Option(None, help="Span model folder (default: models/spans when present)."),
+    only: SpanSource | None = typer.Option(None, help="Measure the rules or the span model alone (default: both, as annotate runs)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
 ) -> None:
     """Exact and overlap P/R/F1 per role and attribution P/R/F1 against PolNeAR's gold spans."""
     from attribution.evaluate.polnear import evaluate_polnear, print_scores
     from attribution.pipeline import Pipeline
 
-    pipeline = Pipeline(parser=parser.value, formats=(), spans=spans)
+    pipeline = Pipeline(parser=parser.value, formats=(), spans=spans, only=only.value if only else None)
     print_scores(evaluate_polnear(folder, pipeline, workers, parses), as_json)
 
 

@@ -13,11 +13,14 @@ from attribution.document import Article, Attribution, Token
 _MIN_QUOTE_WORDS = 3
 
 
-def attribute(article: Article, spans: SpanModel | None = None) -> None:
-    if spans is None:
-        proposals = _dedupe(_join_quotes(article, propose(article)))
-    else:
-        proposals = spans.propose(article)
+def attribute(article: Article, spans: SpanModel | None = None, rules: bool = True) -> None:
+    """Find the article's attributions: the rules', and the span model's on cues no rule took
+    (the rules keep the seed articles' conventions; the model adds what they miss). With
+    `rules=False`, the span model's alone."""
+    proposals = _dedupe(_join_quotes(article, propose(article))) if rules or spans is None else []
+    if spans is not None:
+        taken = {t.i for p in proposals for t in p.cue}
+        proposals += [p for p in spans.propose(article) if not taken & {t.i for t in p.cue}]
     proposals += recipient_relays(article, proposals)
     ids: dict[int, str] = {}
     attributions: list[Attribution] = []

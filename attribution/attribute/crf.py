@@ -19,6 +19,10 @@ class CRF:
         self.attributes = attributes
         self.weights = weights.astype(np.float32)
         self.transitions = transitions.astype(np.float32)  # [from, to]
+        self._label_range = np.arange(len(labels))
+        self._outside = labels.index("O") if "O" in labels else None
+        self._transition_spread = 2 * float(self.transitions.max() - self.transitions.min())
+        self._padded = np.vstack([self.weights, np.zeros((1, len(labels)), dtype=np.float32)])
 
     @classmethod
     def from_crfsuite(cls, info) -> CRF:
@@ -46,31 +50,37 @@ class CRF:
             return cls(data["labels"].tolist(), data["attributes"].tolist(), data["weights"], data["transitions"])
 
     def emissions(self, rows: list[list[str]]) -> np.ndarray:
-        """Score of every label at every position: the sum of the known features' weights."""
-        index = self.index
-        columns, owners = [], []
-        for position, row in enumerate(rows):
-            for feature in row:
-                n = index.get(feature)
-                if n is not None:
-                    columns.append(n)
-                    owners.append(position)
-        scores = np.zeros((len(rows), len(self.labels)), dtype=np.float32)
-        if columns:
-            np.add.at(scores, np.array(owners), self.weights[np.array(columns)])
-        return scores
+        """Score of every label at every position: the sum of the known features' weights
+        (unknown features point at a row of zeros)."""
+        index, unknown = self.index, len(self.attributes)
+        columns = [index.get(feature, unknown) for row in rows for feature in row]
+        starts = np.cumsum([0] + [len(row) for row in rows[:-1]])
+        return np.add.reduceat(self._padded[np.array(columns)], starts, axis=0)
 
-    def tag(self, rows: list[list[str]]) -> list[str]:
-        """The best label sequence (Viterbi)."""
+    def _surely_outside(self, scores: np.ndarray) -> bool:
+        """True when "O" wins every position by more than any transitions could make up, so the
+        best sequence is all "O" without decoding (most sentences hold no cue)."""
+        if self._outside is None:
+            return False
+        others = np.delete(scores, self._outside, axis=1).max(axis=1)
+        return bool((scores[:, self._outside] - others).min() > self._transition_spread)
+
+    def tag(self, rows: list[list[str]], outside_bias: float = 0.0) -> list[str]:
+        """The best label sequence (Viterbi); a positive `outside_bias` makes "O" less likely,
+        trading precision for recall."""
         if not rows:
             return []
         scores = self.emissions(rows)
-        best = scores[0].copy()
+        if outside_bias and "O" in self.labels:
+            scores[:, self.labels.index("O")] -= outside_bias
+        if self._surely_outside(scores):
+            return ["O"] * len(rows)
+        best = scores[0]
         back = np.zeros(scores.shape, dtype=np.int64)
         for position in range(1, len(rows)):
             candidates = best[:, None] + self.transitions
-            back[position] = candidates.argmax(axis=0)
-            best = candidates.max(axis=0) + scores[position]
+            back[position] = pointers = candidates.argmax(axis=0)
+            best = candidates[pointers, self._label_range] + scores[position]
         path = [int(best.argmax())]
         for position in range(len(rows) - 1, 0, -1):
             path.append(int(back[position, path[-1]]))

@@ -128,6 +128,12 @@ def cue_features(view: ArticleView, start: int, end: int) -> list[list[str]]:
         if i + 1 < end:
             row.append("bigram+=" + t.text.lower() + "_" + tokens[i + 1].text.lower())
         row.append("q=" + ("in" if view.quote_of[i] >= 0 else "out"))
+        if view.paragraph_of(i) == 0:
+            row.append("title")
+        if any(char in _DASHES for char in t.text):  # "“…” ― Name"
+            row.append("dash|" + ("afterquote" if i > start and tokens[i - 1].text[-1] in _QUOTE_CHARS or t.text[0] in _QUOTE_CHARS else "-"))
+        if t.text == ":" and i + 1 < end:
+            row.append("colon|" + _shape(tokens[i + 1].text))
         if i == start:
             row.append("first")
         if i == end - 1:

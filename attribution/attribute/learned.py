@@ -35,11 +35,14 @@ class SpanModel:
     roles: CRF
     name: str = "spans"
     version: str = "0"
+    cue_bias: float = 0.0  # tuned on dev: how much less likely "not a cue" is made
+    role_bias: float = 0.0
 
     @classmethod
     def load(cls, folder: Path = DEFAULT_DIR) -> SpanModel:
         config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-        return cls(CRF.load(folder / CUE_FILE), CRF.load(folder / ROLE_FILE), config["name"], config["version"])
+        return cls(CRF.load(folder / CUE_FILE), CRF.load(folder / ROLE_FILE), config["name"], config["version"],
+                   config.get("cue_bias", 0.0), config.get("role_bias", 0.0))
 
     def propose(self, article: Article) -> list[Proposal]:
         view = ArticleView(article)
@@ -47,7 +50,7 @@ class SpanModel:
         for sentence in article.sentences:
             if sentence.boilerplate:
                 continue
-            labels = self.cues.tag(cue_features(view, sentence.token_start, sentence.token_end))
+            labels = self.cues.tag(cue_features(view, sentence.token_start, sentence.token_end), self.cue_bias)
             for cue in spans_from_bio(labels, sentence.token_start):
                 proposal = self._roles(view, cue)
                 if proposal is not None:
@@ -57,7 +60,7 @@ class SpanModel:
 
     def _roles(self, view: ArticleView, cue: list[int]) -> Proposal | None:
         window = role_window(view, cue)
-        labels = self.roles.tag(role_features(view, cue, window))
+        labels = self.roles.tag(role_features(view, cue, window), self.role_bias)
         tokens = view.tokens
         content = [tokens[i] for i, label in zip(window, labels) if label.endswith("C") and i not in cue]
         if not content:
@@ -76,10 +79,8 @@ class SpanModel:
 
 
 def load_span_model(choice: str | None = None) -> SpanModel | None:
-    """`None`: the shipped model when models/spans has one, else the rules; "rules": the rules;
+    """`None`: the shipped model when models/spans has one (else no model: the rules alone);
     otherwise a folder with a trained model."""
-    if choice == "rules":
-        return None
     folder = DEFAULT_DIR if choice is None else Path(choice)
     if choice is None and not (folder / CONFIG_FILE).exists():
         return None

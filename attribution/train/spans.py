@@ -30,7 +30,7 @@ from attribution.train.polnear import Fragments, GoldArticle, read_corpus
 @dataclass(frozen=True)
 class TrainConfig:
     iterations: int = 150
-    c1: float = 0.05  # L1: drops useless features, keeps the model file small
+    c1: float = 0.02  # L1: drops useless features, keeps the model file small
     c2: float = 0.01
     min_freq: int = 2  # features seen fewer times are ignored
     max_articles: int = 0  # 0: all (a small number for quick trials and tests)
@@ -149,7 +149,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_model_card(out: Path, model_config: dict, command: str, dev_scores: dict | None) -> None:
+def write_model_card(out: Path, model_config: dict, command: str, dev_scores: dict[str, dict]) -> None:
     """MODEL_CARD.md: what the model is, its data, the command that made it, dev metrics, hashes."""
     files = [CUE_FILE, ROLE_FILE, CONFIG_FILE]
     lines = [
@@ -181,43 +181,48 @@ def write_model_card(out: Path, model_config: dict, command: str, dev_scores: di
         "## Metrics on PolNeAR dev",
         "",
     ]
-    if dev_scores:
+    for setting, scores in dev_scores.items():
         lines += [
+            f"{setting} (`attribution evaluate polnear ../shared/data/polnear/dev"
+            f"{' --only model' if setting == 'model' else ''}`, {scores['articles']} articles):",
+            "",
             "| role | exact P / R / F1 | overlap P / R / F1 |",
             "|---|---|---|",
-            *[f"| {role} | {' / '.join(map(str, dev_scores[role]['exact']))} | {' / '.join(map(str, dev_scores[role]['overlap']))} |"
+            *[f"| {role} | {' / '.join(map(str, scores[role]['exact']))} | {' / '.join(map(str, scores[role]['overlap']))} |"
               for role in ("source", "cue", "content")],
-            f"| attribution | {' / '.join(map(str, dev_scores['attribution']))} | |",
-            "",
-            f"{dev_scores['articles']} articles; `attribution evaluate polnear ../shared/data/polnear/dev --json`:",
+            f"| attribution | {' / '.join(map(str, scores['attribution']))} | |",
             "",
             "```json",
-            json.dumps({k: dev_scores[k] for k in ("source", "cue", "content", "attribution")}),
+            json.dumps({k: scores[k] for k in ("source", "cue", "content", "attribution")}),
             "```",
+            "",
         ]
-    else:
+    if not dev_scores:
         lines.append("Not measured (no dev split given).")
     lines += ["", "## Files (SHA-256)", "", "| file | bytes | sha256 |", "|---|---|---|"]
     lines += [f"| {name} | {(out / name).stat().st_size:,} | `{sha256(out / name)}` |" for name in files]
     (out / "MODEL_CARD.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def run_training(polnear: Path, out: Path, parses: Path | None, config: TrainConfig, console) -> dict | None:
+def run_training(polnear: Path, out: Path, parses: Path | None, config: TrainConfig, console) -> dict:
     """Train, score on dev when PolNeAR has it, and write the model card; returns the dev scores."""
     import shlex
-    import sys
 
     from attribution.evaluate.polnear import evaluate_polnear
     from attribution.pipeline import Pipeline
 
-    pipeline = Pipeline(formats=(), spans="rules")
+    pipeline = Pipeline(formats=(), only="rules")
     model_config = train_spans(polnear, out, pipeline.parser, parses, config)
     console.print(f"trained: {model_config['features']} features -> {out}")
-    dev_scores = None
+    dev_scores = {}
     if (polnear / "dev" / "text").is_dir():
-        dev_scores = evaluate_polnear(polnear / "dev", Pipeline(formats=(), spans=str(out)), workers=1,
+        for only in ("model", None):  # the model alone, and with the rules as annotate runs it
+            scores = evaluate_polnear(polnear / "dev", Pipeline(formats=(), spans=str(out), only=only), workers=1,
                                       parses=parses / "dev" if parses else None)
-        console.print(f"dev: {json.dumps({k: dev_scores[k] for k in ('source', 'cue', 'content', 'attribution')})}")
-    command = "attribution " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+            dev_scores[only or "rules + model"] = scores
+            console.print(f"dev, {only or 'rules + model'}: {json.dumps({k: scores[k] for k in ('source', 'cue', 'content', 'attribution')})}")
+    command = " ".join(shlex.quote(str(arg)) for arg in [
+        "attribution", "train", "spans", "--polnear", polnear, "--out", out, *(["--parses", parses] if parses else []),
+        "--iterations", config.iterations, *(["--max-articles", config.max_articles] if config.max_articles else [])])
     write_model_card(out, model_config, command, dev_scores)
     return dev_scores
