@@ -109,14 +109,18 @@ needs_model = pytest.mark.skipif(not (DEFAULT_DIR / CONFIG_FILE).exists(), reaso
 
 
 @needs_model
-def test_shipped_model_finds_cues_rules_miss(pipeline: Pipeline) -> None:
-    """PolNeAR counts intentions and stances as attributions; the rules' lexicon has no "wants"."""
-    text = "The senator wants to cut taxes for small businesses, his spokesman said on Monday."
-    article = Article("t", text)
-    (result,) = Pipeline(formats=(), only="model").annotate([article])
-    found = {(a["source"]["text"] if a["source"] else None, a["cue"]["text"]) for a in result.record["attributions"]}
-    assert ("his spokesman", "said") in found
-    assert ("The senator", "wants") in found
+def test_shipped_model_finds_cues_the_rules_lexicon_lacks() -> None:
+    """PolNeAR counts stances ("called X a disaster", "criticized") as attributions, and its cues
+    keep their auxiliaries ("has said")."""
+    texts = ["Trump called the deal a disaster during a rally in Ohio.",
+             "Clinton has said she will not raise taxes on the middle class.",
+             "The governor criticized the plan, arguing that it would raise costs."]
+    results = Pipeline(formats=(), only="model").annotate([Article(str(n), text) for n, text in enumerate(texts)])
+    found = {(a["source"]["text"] if a["source"] else None, a["cue"]["text"], a["content"][0]["text"])
+             for result in results for a in result.record["attributions"]}
+    assert ("Trump", "called", "the deal a disaster") in found
+    assert ("Clinton", "has said", "she will not raise taxes on the middle class") in found
+    assert any(source == "The governor" and cue == "criticized" for source, cue, _ in found)
 
 
 @needs_model

@@ -14,13 +14,20 @@ _MIN_QUOTE_WORDS = 3
 
 
 def attribute(article: Article, spans: SpanModel | None = None, rules: bool = True) -> None:
-    """Find the article's attributions: the rules', and the span model's on cues no rule took
-    (the rules keep the seed articles' conventions; the model adds what they miss). With
-    `rules=False`, the span model's alone."""
+    """Find the article's attributions: the rules' cues and sources, with the span model's
+    content where it found the same cue, and the span model's attributions on cues no rule took
+    (the rules keep the seed articles' conventions; the model adds what they miss and PolNeAR's
+    content boundaries). With `rules=False`, the span model's alone."""
     proposals = _dedupe(_join_quotes(article, propose(article))) if rules or spans is None else []
     if spans is not None:
+        learned = spans.propose(article)
+        for proposal in proposals:  # PolNeAR's content boundaries for the rules' cues too
+            cue = {t.i for t in proposal.cue}
+            twin = next((other for other in learned if cue & {t.i for t in other.cue}), None)
+            if twin is not None and proposal.kind != "relay":
+                proposal.content = twin.content
         taken = {t.i for p in proposals for t in p.cue}
-        proposals += [p for p in spans.propose(article) if not taken & {t.i for t in p.cue}]
+        proposals += [p for p in learned if not taken & {t.i for t in p.cue}]
     proposals += recipient_relays(article, proposals)
     ids: dict[int, str] = {}
     attributions: list[Attribution] = []

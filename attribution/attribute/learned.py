@@ -62,11 +62,12 @@ class SpanModel:
         window = role_window(view, cue)
         labels = self.roles.tag(role_features(view, cue, window), self.role_bias)
         tokens = view.tokens
-        content = [tokens[i] for i, label in zip(window, labels) if label.endswith("C") and i not in cue]
-        if not content:
+        content_ids = _whole_words(tokens, [i for i, label in zip(window, labels) if label.endswith("C") and i not in cue])
+        if not content_ids:
             return None
+        content = [tokens[i] for i in content_ids]
         source_runs = spans_from_bio([label[:1] + "-" if label.endswith("S") else "O" for label in labels], 0)
-        source = [tokens[window[k]] for k in max(source_runs, key=len)] if source_runs else []
+        source = [tokens[i] for i in _whole_words(tokens, [window[k] for k in max(source_runs, key=len)])] if source_runs else []
         cue_tokens = [tokens[i] for i in cue]
         head = _head_of(cue_tokens)
         text = " ".join(t.text.lower() for t in cue_tokens)
@@ -102,6 +103,25 @@ def spans_from_bio(labels: list[str], offset: int) -> list[list[int]]:
         else:
             inside = False
     return runs
+
+
+def _whole_words(tokens: list[Token], indices: list[int]) -> list[int]:
+    """Indices grown so that no span ends inside a word ("president-elect", not "president")."""
+    chosen = set(indices)
+    for i in indices:
+        k = i
+        while k + 1 < len(tokens) and not tokens[k].space_after and k + 1 not in chosen and _joins(tokens, k + 1):
+            k += 1
+            chosen.add(k)
+    return sorted(chosen)
+
+
+def _joins(tokens: list[Token], k: int) -> bool:
+    """Whether token k continues the word before it: letters or digits, or a hyphen between two."""
+    text = tokens[k].text
+    if text[0].isalnum():
+        return True
+    return text in ("-", "–") and k + 1 < len(tokens) and not tokens[k].space_after and tokens[k + 1].text[0].isalnum()
 
 
 def _head_of(tokens: list[Token]) -> Token:
