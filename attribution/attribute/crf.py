@@ -2,7 +2,8 @@
 
 Training uses CRFsuite (`attribution train spans`); its weights are exported to an `.npz` file
 of labels, feature names, a feature-by-label weight matrix and label-to-label transitions, and
-tagging here is the same Viterbi decoding over them.
+tagging here is the same Viterbi decoding over them. Features are strings (value 1) plus,
+optionally, a dense vector per token whose components are the features named `v:0`, `v:1`, ...
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
+DENSE_PREFIX = "v:"
 
 
 class CRF:
@@ -19,6 +22,12 @@ class CRF:
         self.attributes = attributes
         self.weights = weights.astype(np.float32)
         self.transitions = transitions.astype(np.float32)  # [from, to]
+        dense = sorted((int(name[2:]), n) for n, name in enumerate(attributes) if name.startswith(DENSE_PREFIX))
+        self.dense_weights = None
+        if dense:
+            self.dense_weights = np.zeros((dense[-1][0] + 1, len(labels)), dtype=np.float32)
+            for component, n in dense:
+                self.dense_weights[component] = self.weights[n]
         self._label_range = np.arange(len(labels))
         self._outside = labels.index("O") if "O" in labels else None
         self._transition_spread = 2 * float(self.transitions.max() - self.transitions.min())
@@ -49,13 +58,16 @@ class CRF:
         with np.load(path, allow_pickle=False) as data:
             return cls(data["labels"].tolist(), data["attributes"].tolist(), data["weights"], data["transitions"])
 
-    def emissions(self, rows: list[list[str]]) -> np.ndarray:
+    def emissions(self, rows: list[list[str]], dense: np.ndarray | None = None) -> np.ndarray:
         """Score of every label at every position: the sum of the known features' weights
-        (unknown features point at a row of zeros)."""
+        (unknown features point at a row of zeros), plus the dense vectors' share."""
         index, unknown = self.index, len(self.attributes)
         columns = [index.get(feature, unknown) for row in rows for feature in row]
         starts = np.cumsum([0] + [len(row) for row in rows[:-1]])
-        return np.add.reduceat(self._padded[np.array(columns)], starts, axis=0)
+        scores = np.add.reduceat(self._padded[np.array(columns)], starts, axis=0)
+        if dense is not None and self.dense_weights is not None:
+            scores += dense[:, : len(self.dense_weights)].astype(np.float32) @ self.dense_weights
+        return scores
 
     def _surely_outside(self, scores: np.ndarray) -> bool:
         """True when "O" wins every position by more than any transitions could make up, so the
@@ -65,12 +77,12 @@ class CRF:
         others = np.delete(scores, self._outside, axis=1).max(axis=1)
         return bool((scores[:, self._outside] - others).min() > self._transition_spread)
 
-    def tag(self, rows: list[list[str]], outside_bias: float = 0.0) -> list[str]:
+    def tag(self, rows: list[list[str]], outside_bias: float = 0.0, dense: np.ndarray | None = None) -> list[str]:
         """The best label sequence (Viterbi); a positive `outside_bias` makes "O" less likely,
         trading precision for recall."""
         if not rows:
             return []
-        scores = self.emissions(rows)
+        scores = self.emissions(rows, dense)
         if outside_bias and "O" in self.labels:
             scores[:, self.labels.index("O")] -= outside_bias
         if self._surely_outside(scores):

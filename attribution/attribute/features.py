@@ -68,6 +68,12 @@ class ArticleView:
                 self.quote_of[k] = number
                 k += 1
         self._ancestors: dict[int, list[int]] = {}
+        vectors = article.vectors
+        self.vectors = vectors if vectors is not None and len(vectors) == len(self.tokens) else None
+
+    def vectors_of(self, start: int, end: int):
+        """The parser's token vectors for tokens[start:end], or None when it gave none."""
+        return None if self.vectors is None else self.vectors[start:end]
 
     def ancestors(self, i: int) -> list[int]:
         """The token and the tokens above it, up to its sentence's root."""
@@ -114,6 +120,10 @@ def cue_features(view: ArticleView, start: int, end: int) -> list[list[str]]:
         row += ["hl=" + head.lemma.lower(), "hp=" + head.upos, "dhp=" + t.dep + "|" + head.upos,
                 "ldh=" + lemma + "|" + t.dep + "|" + head.lemma.lower()]
         kid_deps = sorted({tokens[k].dep for k in view.children[i]})
+        for k in view.children[i]:
+            if tokens[k].dep in ("nsubj", "nsubj:pass"):  # who does it: people and bodies report
+                kind = tokens[k].ent_type or (tokens[k].lemma.lower() if tokens[k].upos == "PRON" else tokens[k].upos)
+                row += ["subj=" + kind, "lsubj=" + lemma + "|" + kind]
         row += ["c=" + dep for dep in kid_deps]
         row += ["lc=" + lemma + "|" + dep for dep in kid_deps if dep in ("ccomp", "nsubj", "xcomp", "obj", "punct", "obl", "parataxis")]
         for offset in (-2, -1, 1, 2):

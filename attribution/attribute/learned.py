@@ -50,7 +50,8 @@ class SpanModel:
         for sentence in article.sentences:
             if sentence.boilerplate:
                 continue
-            labels = self.cues.tag(cue_features(view, sentence.token_start, sentence.token_end), self.cue_bias)
+            labels = self.cues.tag(cue_features(view, sentence.token_start, sentence.token_end), self.cue_bias,
+                                   view.vectors_of(sentence.token_start, sentence.token_end))
             for cue in spans_from_bio(labels, sentence.token_start):
                 proposal = self._roles(view, cue)
                 if proposal is not None:

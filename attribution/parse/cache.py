@@ -1,8 +1,9 @@
 """Parsed articles kept on disk, so training and evaluation runs parse a corpus only once.
 
-One JSON file per article holds its tokens, sentences and named entities. A file is used only
-when it was made by the same parser version from the same text (a hash of both is stored), so
-a changed article or parser is parsed again.
+One JSON file per article holds its tokens, sentences and named entities, and an `.npy` file
+beside it the parser's token vectors. A file is used only when it was made by the same parser
+version from the same text (a hash of both is stored), so a changed article or parser is parsed
+again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+import numpy as np
 
 from attribution.document import Article, Sentence, Token
 from attribution.parse import Parser
@@ -32,7 +35,7 @@ def parse_cached(parser: Parser, articles: Iterable[Article], folder: Path) -> I
 
 
 def _key(parser: Parser, article: Article) -> str:
-    return hashlib.sha1(f"{parser.version}\n{article.text}".encode()).hexdigest()
+    return hashlib.sha1(f"{parser.version}\nvectors\n{article.text}".encode()).hexdigest()
 
 
 def _load(article: Article, path: Path, key: str) -> bool:
@@ -45,6 +48,8 @@ def _load(article: Article, path: Path, key: str) -> bool:
     article.sentences = [Sentence(id=n, start=s, end=e, token_start=ts, token_end=te)
                          for n, (s, e, ts, te) in enumerate(data["sentences"])]
     article.entities_ner = [tuple(entity) for entity in data["entities"]]
+    vectors = path.with_suffix(".npy")
+    article.vectors = np.load(vectors, allow_pickle=False) if vectors.exists() else None
     return True
 
 
@@ -55,6 +60,8 @@ def _store(article: Article, path: Path, key: str) -> None:
         "sentences": [[s.start, s.end, s.token_start, s.token_end] for s in article.sentences],
         "entities": [list(entity) for entity in article.entities_ner],
     }
+    if article.vectors is not None:
+        np.save(path.with_suffix(".npy"), article.vectors, allow_pickle=False)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     temporary.replace(path)

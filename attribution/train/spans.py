@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from attribution.attribute.crf import CRF
+from attribution.attribute.crf import CRF, DENSE_PREFIX
 from attribution.attribute.features import ArticleView, cue_features, role_features, role_window
 from attribution.attribute.learned import CONFIG_FILE, CUE_FILE, ROLE_FILE
 from attribution.document import Article
@@ -36,7 +36,7 @@ class TrainConfig:
     max_articles: int = 0  # 0: all (a small number for quick trials and tests)
 
 
-Sequence = tuple[list[list[str]], list[str]]
+Sequence = tuple[list, list[str]]  # feature rows (lists of names, or {name: value}) and labels
 
 
 def _tokens_in(view: ArticleView, fragments: Fragments) -> list[int]:
@@ -57,6 +57,10 @@ def cue_sequences(view: ArticleView, gold: GoldArticle) -> Iterator[Sequence]:
         _bio(_tokens_in(view, attribution.cue), "CUE", labels)
     for sentence in view.article.sentences:
         rows = cue_features(view, sentence.token_start, sentence.token_end)
+        dense = view.vectors_of(sentence.token_start, sentence.token_end)
+        if dense is not None:  # CRFsuite takes real-valued features as {name: value}
+            rows = [{**dict.fromkeys(row, 1.0), **{f"{DENSE_PREFIX}{k}": float(x) for k, x in enumerate(vector)}}
+                    for row, vector in zip(rows, dense.tolist())]
         yield rows, [labels.get(i, "O")[:1] for i in range(sentence.token_start, sentence.token_end)]
 
 
@@ -89,20 +93,26 @@ def parsed_corpus(folder: Path, parser: Parser, parses: Path | None, limit: int 
     return list(zip(gold, parsed))
 
 
-def _train_crf(name: str, sequences: list[Sequence], config: TrainConfig, path: Path, progress: Progress) -> CRF:
+def _trainer(config: TrainConfig):
     import pycrfsuite
 
-    task = progress.add_task(f"training {name}", total=config.iterations)
-
     class Trainer(pycrfsuite.Trainer):
+        report = staticmethod(lambda iteration: None)
+
         def on_iteration(self, log: str, info: dict) -> None:
-            progress.update(task, completed=min(config.iterations, info.get("num", 0)))
+            self.report(info.get("num", 0))
 
     trainer = Trainer(algorithm="lbfgs", verbose=False)
     trainer.set_params({"c1": config.c1, "c2": config.c2, "max_iterations": config.iterations,
                         "feature.minfreq": config.min_freq, "feature.possible_transitions": True})
-    for rows, labels in sequences:
-        trainer.append(rows, labels)
+    return trainer
+
+
+def _fit(trainer, name: str, config: TrainConfig, path: Path, progress: Progress) -> CRF:
+    import pycrfsuite
+
+    task = progress.add_task(f"training {name}", total=config.iterations)
+    trainer.report = lambda iteration: progress.update(task, completed=min(config.iterations, iteration))
     crfsuite_file = path.with_suffix(".crfsuite")
     trainer.train(str(crfsuite_file))
     progress.update(task, completed=config.iterations)
@@ -119,24 +129,28 @@ def train_spans(polnear: Path, out: Path, parser: Parser, parses: Path | None, c
     """Train on `polnear/train`, write the model to `out`; returns the model's config."""
     out.mkdir(parents=True, exist_ok=True)
     corpus = parsed_corpus(polnear / "train", parser, parses / "train" if parses else None, config.max_articles)
-    cue_data: list[Sequence] = []
-    role_data: list[Sequence] = []
+    cue_trainer, role_trainer = _trainer(config), _trainer(config)
+    counts = {"cue_sequences": 0, "role_sequences": 0}
     with _progress() as progress:
         task = progress.add_task("features", total=len(corpus))
-        for gold, article in corpus:
+        for gold, article in corpus:  # sequences go straight into CRFsuite: Python keeps none
             view = ArticleView(article)
-            cue_data.extend(cue_sequences(view, gold))
-            role_data.extend(role_sequences(view, gold))
+            for rows, labels in cue_sequences(view, gold):
+                cue_trainer.append(rows, labels)
+                counts["cue_sequences"] += 1
+            for rows, labels in role_sequences(view, gold):
+                role_trainer.append(rows, labels)
+                counts["role_sequences"] += 1
             progress.advance(task)
-        cues = _train_crf("cue tagger", cue_data, config, out / CUE_FILE, progress)
-        roles = _train_crf("role tagger", role_data, config, out / ROLE_FILE, progress)
+        cues = _fit(cue_trainer, "cue tagger", config, out / CUE_FILE, progress)
+        roles = _fit(role_trainer, "role tagger", config, out / ROLE_FILE, progress)
     model_config = {
         "name": "spans",
         "version": hashlib.sha256((out / CUE_FILE).read_bytes() + (out / ROLE_FILE).read_bytes()).hexdigest()[:12],
         "training": asdict(config),
         "data": {"corpus": "PolNeAR v1.0.0 train", "articles": len(corpus),
                  "attributions": sum(len(g.attributions) for g, _ in corpus),
-                 "cue_sequences": len(cue_data), "role_sequences": len(role_data)},
+                 **counts},
         "parser": parser.version,
         "features": {"cue": len(cues.attributes), "role": len(roles.attributes)},
         "python": platform.python_version(),
