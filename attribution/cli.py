@@ -43,6 +43,7 @@ def annotate(
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     policy: Path | None = typer.Option(None, help="Reliability policy file (default: the built-in reliability.yaml)."),
     max_chars: int = typer.Option(1_000_000, help="Refuse articles longer than this many characters."),
+    only: SpanSource | None = typer.Option(None, help="Find attributions with the rules or the span model alone (default: both)."),
 ) -> None:
     """Annotate articles: attributions, speakers, certainty and reliability, written to OUT."""
     from attribution.output import OutputFolder
@@ -54,7 +55,8 @@ def annotate(
         raise typer.BadParameter(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
     started = time.perf_counter()
     try:
-        pipeline = Pipeline(parser=parser.value, policy=str(policy) if policy else None, formats=sorted(chosen), max_chars=max_chars)
+        pipeline = Pipeline(parser=parser.value, policy=str(policy) if policy else None, formats=sorted(chosen), max_chars=max_chars,
+                            only=only.value if only else None)
     except (ParserUnavailable, ValueError, OSError) as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None

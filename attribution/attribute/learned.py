@@ -66,9 +66,9 @@ class SpanModel:
         content_ids = _whole_words(tokens, [i for i, label in zip(window, labels) if label.endswith("C") and i not in cue])
         if not content_ids:
             return None
-        content = [tokens[i] for i in content_ids]
         source_runs = spans_from_bio([label[:1] + "-" if label.endswith("S") else "O" for label in labels], 0)
         source = [tokens[i] for i in _whole_words(tokens, [window[k] for k in max(source_runs, key=len)])] if source_runs else []
+        content = [tokens[i] for i in content_ids]
         cue_tokens = [tokens[i] for i in cue]
         head = _head_of(cue_tokens)
         text = " ".join(t.text.lower() for t in cue_tokens)
@@ -111,7 +111,7 @@ def _whole_words(tokens: list[Token], indices: list[int]) -> list[int]:
     chosen = set(indices)
     for i in indices:
         k = i
-        while k + 1 < len(tokens) and not tokens[k].space_after and k + 1 not in chosen and _joins(tokens, k + 1):
+        while k + 1 < len(tokens) and tokens[k + 1].start == tokens[k].end and k + 1 not in chosen and _joins(tokens, k + 1):
             k += 1
             chosen.add(k)
     return sorted(chosen)
@@ -122,7 +122,7 @@ def _joins(tokens: list[Token], k: int) -> bool:
     text = tokens[k].text
     if text[0].isalnum():
         return True
-    return text in ("-", "–") and k + 1 < len(tokens) and not tokens[k].space_after and tokens[k + 1].text[0].isalnum()
+    return text in ("-", "–") and k + 1 < len(tokens) and tokens[k + 1].start == tokens[k].end and tokens[k + 1].text[0].isalnum()
 
 
 def _head_of(tokens: list[Token]) -> Token:
