@@ -14,10 +14,12 @@ _MIN_QUOTE_WORDS = 3
 
 
 def attribute(article: Article, spans: SpanModel | None = None, rules: bool = True) -> None:
-    """Find the article's attributions: the rules' cues and sources, with the span model's
-    content where it found the same cue, and the span model's attributions on cues no rule took
-    (the rules keep the seed articles' conventions; the model adds what they miss and PolNeAR's
-    content boundaries). With `rules=False`, the span model's alone."""
+    """Find the article's attributions. With a span model: the rules' cues and sources where the
+    model found the same cue (with the model's content), the rules' special constructions
+    ("according to", "As X reported", "― Name", relays, cue nouns) wherever they fire, and the
+    model's attributions on the cues no rule took. The rules keep the seed articles'
+    conventions; the model adds what they miss and PolNeAR's content boundaries. With
+    `rules=False`, the span model's alone."""
     proposals = _dedupe(_join_quotes(article, propose(article))) if rules or spans is None else []
     if spans is not None:
         learned = spans.propose(article)
@@ -26,6 +28,10 @@ def attribute(article: Article, spans: SpanModel | None = None, rules: bool = Tr
             twin = next((other for other in learned if cue & {t.i for t in other.cue}), None)
             if twin is not None and proposal.kind != "relay":
                 proposal.content = twin.content
+        # Whether a plain reporting verb is a cue is the model's call (it learned PolNeAR's sense of
+        # attribution); the constructions it rarely saw stay with the rules.
+        found = {t.i for q in learned for t in q.cue}
+        proposals = [p for p in proposals if p.rule != "verb" or found & {t.i for t in p.cue}]
         taken = {t.i for p in proposals for t in p.cue}
         proposals += [p for p in learned if not taken & {t.i for t in p.cue}]
     proposals += recipient_relays(article, proposals)

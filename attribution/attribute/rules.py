@@ -217,9 +217,10 @@ def _verb_rule(tree: Tree, verb: Token, entry: dict) -> Proposal | None:
         # A speech verb with a source but nothing to report yet: a direct quote nearby may be its content.
         return Proposal(_cue_tokens(tree, verb), [], source_head, _source_tokens(tree, source_head), "direct", "verb_quote", verb.lemma.lower())
     kind = "indirect"
+    parenthetical = verb.dep == "parataxis" or (verb.dep == "advcl" and any(m.lemma.lower() == "as" for m in tree.kids(verb, "mark")))
+    rule = "verb_evidence" if entry.get("evidence") else "verb_parenthetical" if parenthetical else "verb"
     return Proposal(
-        _cue_tokens(tree, verb), content, source_head, _source_tokens(tree, source_head), kind,
-        "verb_evidence" if entry.get("evidence") else "verb", verb.lemma.lower(), anaphoric,
+        _cue_tokens(tree, verb), content, source_head, _source_tokens(tree, source_head), kind, rule, verb.lemma.lower(), anaphoric,
     )
 
 
