@@ -35,14 +35,13 @@ class SpanModel:
     roles: CRF
     name: str = "spans"
     version: str = "0"
-    cue_bias: float = 0.0  # tuned on dev: how much less likely "not a cue" is made
-    role_bias: float = 0.0
+    cue_bias: dict[str, float] | None = None  # added to the cue tagger's label scores (tuned on dev)
 
     @classmethod
     def load(cls, folder: Path = DEFAULT_DIR) -> SpanModel:
         config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
         return cls(CRF.load(folder / CUE_FILE), CRF.load(folder / ROLE_FILE), config["name"], config["version"],
-                   config.get("cue_bias", 0.0), config.get("role_bias", 0.0))
+                   config.get("cue_bias"))
 
     def propose(self, article: Article) -> list[Proposal]:
         view = ArticleView(article)
@@ -50,8 +49,8 @@ class SpanModel:
         for sentence in article.sentences:
             if sentence.boilerplate:
                 continue
-            labels = self.cues.tag(cue_features(view, sentence.token_start, sentence.token_end), self.cue_bias,
-                                   view.vectors_of(sentence.token_start, sentence.token_end))
+            labels = self.cues.tag(cue_features(view, sentence.token_start, sentence.token_end),
+                                   view.vectors_of(sentence.token_start, sentence.token_end), self.cue_bias)
             for cue in spans_from_bio(labels, sentence.token_start):
                 proposal = self._roles(view, cue)
                 if proposal is not None:
@@ -61,7 +60,7 @@ class SpanModel:
 
     def _roles(self, view: ArticleView, cue: list[int]) -> Proposal | None:
         window = role_window(view, cue)
-        labels = self.roles.tag(role_features(view, cue, window), self.role_bias)
+        labels = self.roles.tag(role_features(view, cue, window))
         tokens = view.tokens
         content_ids = _whole_words(tokens, [i for i, label in zip(window, labels) if label.endswith("C") and i not in cue])
         if not content_ids:
