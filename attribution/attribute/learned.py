@@ -8,8 +8,9 @@ Two CRFs trained on PolNeAR (`attribution train spans`, models/spans/MODEL_CARD.
    parse sets the boundaries, links source and content to their cue, and a content may run over
    several sentences or be cut in pieces by the cue ("“…,” he said. “…”").
 A content that covers most of a quote is completed to the whole quote, including the
-paragraphs a continued quote runs on into. A cue whose tagger finds no content is dropped; one
-without a source keeps `source: None`.
+paragraphs a continued quote runs on into. Where the role tagger finds no content, the parse's
+complement of the cue is taken; a cue with neither is dropped. One without a source keeps
+`source: None`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from attribution.document import Article, Token
 
 CUE_FILE, ROLE_FILE, CONFIG_FILE = "cue_crf.npz", "role_crf.npz", "config.json"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "models" / "spans"
+_COMPLEMENTS = ("ccomp", "xcomp", "obj")
 _QUOTE_SHARE = 0.5  # a content covering this share of a quote's tokens takes the whole quote
 
 
@@ -60,9 +62,11 @@ class SpanModel:
 
     def _roles(self, view: ArticleView, cue: list[int]) -> Proposal | None:
         window = role_window(view, cue)
-        labels = self.roles.tag(role_features(view, cue, window))
+        labels = self.roles.tag(role_features(view, cue, window), view.vectors_of(window[0], window[-1] + 1))
         tokens = view.tokens
         content_ids = _whole_words(tokens, [i for i, label in zip(window, labels) if label.endswith("C") and i not in cue])
+        if not content_ids:
+            content_ids = _complement(view, cue)
         if not content_ids:
             return None
         source_runs = spans_from_bio([label[:1] + "-" if label.endswith("S") else "O" for label in labels], 0)
@@ -122,6 +126,21 @@ def _joins(tokens: list[Token], k: int) -> bool:
     if text[0].isalnum():
         return True
     return text in ("-", "–") and k + 1 < len(tokens) and tokens[k + 1].start == tokens[k].end and tokens[k + 1].text[0].isalnum()
+
+
+def _complement(view: ArticleView, cue: list[int]) -> list[int]:
+    """The parse's guess at a content the role tagger left empty: the subtree of the cue's
+    clausal complement or object ("pointed out | that ...", "criticized | the plan")."""
+    head = _head_of([view.tokens[i] for i in cue])
+    kids = [k for k in view.children[head.i] if view.tokens[k].dep in _COMPLEMENTS and k not in cue]
+    if not kids:
+        return []
+    subtree, stack = [], [kids[0]]
+    while stack:
+        k = stack.pop()
+        subtree.append(k)
+        stack.extend(view.children[k])
+    return sorted(subtree)
 
 
 def _head_of(tokens: list[Token]) -> Token:

@@ -64,10 +64,15 @@ def cue_sequences(view: ArticleView, gold: GoldArticle) -> Iterator[Sequence]:
     for sentence in view.article.sentences:
         rows = cue_features(view, sentence.token_start, sentence.token_end)
         dense = view.vectors_of(sentence.token_start, sentence.token_end)
-        if dense is not None:  # CRFsuite takes real-valued features as {name: value}
-            rows = [{**dict.fromkeys(row, 1.0), **{f"{DENSE_PREFIX}{k}": float(x) for k, x in enumerate(vector)}}
-                    for row, vector in zip(rows, dense.tolist())]
-        yield rows, [labels.get(i, "O")[:1] for i in range(sentence.token_start, sentence.token_end)]
+        yield _with_dense(rows, dense), [labels.get(i, "O")[:1] for i in range(sentence.token_start, sentence.token_end)]
+
+
+def _with_dense(rows: list[list[str]], dense) -> list:
+    """CRFsuite takes real-valued features as {name: value}: the parser's vectors join that way."""
+    if dense is None:
+        return rows
+    return [{**dict.fromkeys(row, 1.0), **{f"{DENSE_PREFIX}{k}": float(x) for k, x in enumerate(vector)}}
+            for row, vector in zip(rows, dense.tolist())]
 
 
 def role_sequences(view: ArticleView, gold: GoldArticle) -> Iterator[Sequence]:
@@ -82,7 +87,7 @@ def role_sequences(view: ArticleView, gold: GoldArticle) -> Iterator[Sequence]:
         if attribution.source:
             _bio(_tokens_in(view, attribution.source), "S", labels)
         _bio(_tokens_in(view, attribution.content), "C", labels)
-        yield role_features(view, cue, window), [labels.get(i, "O") for i in window]
+        yield _with_dense(role_features(view, cue, window), view.vectors_of(window[0], window[-1] + 1)), [labels.get(i, "O") for i in window]
 
 
 def _progress() -> Progress:
