@@ -16,10 +16,11 @@ from attribution.review.store import Store
 
 TOKEN = "test-session-token"
 HOSTILE_ID = "hostile"
-# Article text is data, never markup: these words must reach the page as text.
+# Article text is data, never markup: these words must reach the page as text. The emoji is one
+# code point to Python and two UTF-16 units to JavaScript: offsets from the browser must agree.
 HOSTILE_TEXT = (
     "Officials said <script>alert(1)</script> was posted on the ministry's site on Monday. "
-    'A spokesman told reporters that <img src=x onerror="alert(2)"> tags "may" appear again, '
+    'A spokesman \U0001F642 told reporters that <img src=x onerror="alert(2)"> tags "may" appear again, '
     "according to the ministry."
 )
 HOSTILE_TITLE = "<b onmouseover=alert(3)>Hostile</b> title"

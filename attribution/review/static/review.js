@@ -130,17 +130,21 @@
     return { item: text.closest("li.sentence"), start, end: start + [...range.toString()].length };
   }
 
+  // The least confident sentence nobody has reviewed. Pressed again on the sentence it led to,
+  // it skips that one and goes on down the queue (remembered across pages in sessionStorage).
   async function nextLeastConfident() {
-    const params = current ? `?article=${encodeURIComponent(articleId)}&sentence=${current.dataset.sentence}` : "";
+    const queued = JSON.parse(sessionStorage.getItem("queue") || "null");
+    const onQueued = queued && current && queued.article === articleId && queued.sentence === Number(current.dataset.sentence);
+    const params = onQueued ? `?article=${encodeURIComponent(articleId)}&sentence=${queued.sentence}` : "";
     const response = await fetch("/api/next" + params);
     const answer = await response.json();
     if (answer.done) {
       say("Every sentence has been reviewed.");
-    } else if (answer.article === articleId) {
-      setCurrent(document.getElementById("s" + answer.sentence));
-    } else {
-      location.assign(answer.url);
+      return;
     }
+    sessionStorage.setItem("queue", JSON.stringify({ article: answer.article, sentence: answer.sentence }));
+    if (answer.article === articleId) setCurrent(document.getElementById("s" + answer.sentence));
+    else location.assign(answer.url);
   }
 
   const actions = {
