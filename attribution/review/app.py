@@ -229,7 +229,7 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
         reviewer_name = data.pop("reviewer")
         if action == "accept":
             if data:
-                raise HTTPException(422, f"accept takes only the reviewer, not {sorted(data)[0]!r}")
+                raise HTTPException(422, f"accept takes only the reviewer, not {min(data)!r}")
             changes: dict[str, Any] = {}
         else:
             changes = corrections(data, article, sentence)

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,7 @@ def segments(text: str, start: int, end: int, marks: list[Mark]) -> list[dict[st
     inside = [m for m in marks if m.start < end and m.end > start]
     cuts = sorted({start, end, *(max(m.start, start) for m in inside), *(min(m.end, end) for m in inside)})
     pieces = []
-    for left, right in zip(cuts, cuts[1:]):
+    for left, right in pairwise(cuts):
         covering = [m for m in inside if m.start <= left and right <= m.end]
         pieces.append({
             "text": text[left:right],

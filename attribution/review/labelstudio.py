@@ -14,10 +14,10 @@ Label Studio both count them.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from attribution.document import CERTAINTY_LABELS, CUE_KINDS, SPEAKER_LABELS
 from attribution.labels import CueLabel, SentenceLabel, sentence_hash

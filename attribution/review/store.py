@@ -50,7 +50,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_undo_once ON events (target) WHERE acti
 # Decisions (accepts and corrections) that no undo has taken back.
 _STANDING = """
 SELECT * FROM events AS e
-WHERE e.action IN ('accept', 'correct') AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.target = e.id)
+WHERE e.action IN ('accept', 'correct')
+  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.action = 'undo' AND u.target = e.id)
 """
 
 

@@ -4,8 +4,8 @@ back as the same labels."""
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
+from xml.etree import ElementTree
 
 from typer.testing import CliRunner
 
@@ -47,7 +47,9 @@ def test_labels_round_trip_through_label_studio_tasks(review_folder, corpus, tmp
     assert f"{sentences} tasks (4 with a label)" in output
     output = run("import-labelstudio", tasks_file, "-o", back)
     assert f"4 labels -> {back}; {sentences - 4} tasks without an annotation skipped" in output
-    key = lambda label: (label.article, label.start)  # noqa: E731
+    def key(label):
+        return label.article, label.start
+
     assert sorted(read_labels(back), key=key) == sorted(read_labels(labels_file), key=key)
 
 

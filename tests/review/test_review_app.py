@@ -40,7 +40,7 @@ def test_article_list_counts_attributions_low_confidence_and_corrections(client,
 def test_article_page_shows_speaker_certainty_grade_source_and_cue(client):
     response = client.get(f"/articles/{A001}")
     assert response.status_code == 200
-    item = re.search(r'<li class="sentence unreviewed" id="s4".*?</li>', response.text, re.S).group(0)
+    item = re.search(r'<li class="sentence unreviewed" id="s4".*?</li>', response.text, re.DOTALL).group(0)
     assert 'data-field="speaker">us_official<' in item
     assert 'data-field="certainty">certain<' in item
     assert re.search(r'class="grade"[^>]*>D2<', item)

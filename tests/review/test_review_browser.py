@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-
 from typer.testing import CliRunner
 
 from attribution.cli import app as cli

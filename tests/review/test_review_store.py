@@ -37,7 +37,7 @@ def test_concurrent_reviewers_on_separate_connections_lose_nothing(tmp_path, cor
             for sentence in sentences[number::8]:
                 store.decide(sentence.id, sentence.predicted, "correct", {"certainty": "doubtful"}, f"reviewer-{number}")
                 store.decide(sentence.id, sentence.predicted, "correct", {"speaker": "expert"}, f"reviewer-{number}")
-        except BaseException as error:  # surfaced below; a thread's exception is otherwise lost
+        except Exception as error:  # noqa: BLE001 - surfaced below; a thread's exception is otherwise lost
             errors.append(error)
 
     threads = [threading.Thread(target=reviewer, args=(n,)) for n in range(8)]
@@ -110,7 +110,7 @@ def test_export_writes_corrections_and_accepted_predictions_as_team_labels(clien
     assert result.exit_code == 0, result.output
     assert "2 labels" in result.output
     corrected, accepted = list(read_labels(out))
-    s4, s6 = article.sentences[4], article.sentences[6]
+    s4 = article.sentences[4]
     assert (corrected.article, corrected.start, corrected.end) == (A001, s4.start, s4.end)
     assert corrected.sha1 == sentence_hash(article.text[s4.start : s4.end])
     assert (corrected.speaker, corrected.certainty, corrected.annotator) == ("media", "certain", "ann")
