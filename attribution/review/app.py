@@ -110,17 +110,16 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
         return article, sentence
 
     def states(article: ReviewArticle, standing: dict) -> list[dict[str, Any]]:
-        return [sentence_state(article, s, standing.get((article.id, s.start, s.end, s.predicted.sha1))) for s in article.sentences]
+        return [sentence_state(article, s, standing.get(s.key)) for s in article.sentences]
 
     def state_of(article: ReviewArticle, sentence: ReviewSentence) -> dict[str, Any]:
-        decision = store.standing(article.id).get((article.id, sentence.start, sentence.end, sentence.predicted.sha1))
-        return sentence_state(article, sentence, decision)
+        return sentence_state(article, sentence, store.standing(article.id).get(sentence.key))
 
     def summaries() -> list[dict[str, Any]]:
         standing = store.standing()
         rows = []
         for article in corpus.articles.values():
-            decisions = [standing.get((article.id, s.start, s.end, s.predicted.sha1)) for s in article.sentences]
+            decisions = [standing.get(s.key) for s in article.sentences]
             rows.append({
                 "id": article.id, "title": article.title, "sentences": len(article.sentences),
                 "attributions": article.attributions,
@@ -136,12 +135,12 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
         order = corpus.order
         position = next((i for i, s in enumerate(order) if (s.article, s.id) == after), -1)
         for sentence in order[position + 1:] + order[:position + 1]:  # wraps round to sentences skipped
-            if (sentence.article, sentence.id) != after and \
-                    (sentence.article, sentence.start, sentence.end, sentence.predicted.sha1) not in standing:
+            if (sentence.article, sentence.id) != after and sentence.key not in standing:
                 return sentence
         return None
 
-    async def body(request: Request) -> dict[str, Any]:
+    async def body(request: Request) -> tuple[str, dict[str, Any]]:
+        """The reviewer's name and the other fields of a JSON object body."""
         try:
             data = json.loads(await request.body())
         except (ValueError, UnicodeDecodeError):
@@ -151,8 +150,7 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
         name = data.pop("reviewer", None)
         if not isinstance(name, str) or not 0 < len(name.strip()) <= settings["reviewer_max_chars"] or not name.isprintable():
             raise HTTPException(422, f"reviewer must be your name (1-{settings['reviewer_max_chars']} printable characters)")
-        data["reviewer"] = name.strip()
-        return data
+        return name.strip(), data
 
     def corrections(data: dict[str, Any], article: ReviewArticle, sentence: ReviewSentence) -> dict[str, Any]:
         unknown = sorted(set(data) - set(_CORRECTABLE))
@@ -160,17 +158,13 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
             raise HTTPException(422, f"unknown field {unknown[0]!r}; a correction may set {', '.join(_CORRECTABLE)}")
         if not data:
             raise HTTPException(422, f"nothing to correct: give one of {', '.join(_CORRECTABLE)}")
-        changes = dict(data)
-        if "speaker" in changes and changes["speaker"] not in SPEAKER_LABELS:
-            raise HTTPException(422, f"unknown speaker label {changes['speaker']!r}")
-        if "certainty" in changes and changes["certainty"] not in CERTAINTY_LABELS:
-            raise HTTPException(422, f"unknown certainty label {changes['certainty']!r}")
-        if "named" in changes and not isinstance(changes["named"], bool):
+        # Speaker and certainty labels are checked by SentenceLabel.validate when the store merges them.
+        if "named" in data and not isinstance(data["named"], bool):
             raise HTTPException(422, "named must be true or false")
-        if "source" in changes and changes["source"] is not None:
-            changes["source"] = source_span(changes["source"], article, sentence)
-            changes.setdefault("named", False)  # a new source is anonymous until the reviewer says named
-        return changes
+        if data.get("source") is not None:
+            data["source"] = source_span(data["source"], article, sentence)
+            data.setdefault("named", False)  # a new source is anonymous until the reviewer says named
+        return data
 
     def source_span(value: Any, article: ReviewArticle, sentence: ReviewSentence) -> tuple[int, int]:
         if not (isinstance(value, dict) and set(value) == {"start", "end"}
@@ -225,8 +219,7 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
         action = request.path_params["action"]
         if action not in ("accept", "correct"):
             raise HTTPException(404, f"unknown action {action!r}: accept or correct")
-        data = await body(request)
-        reviewer_name = data.pop("reviewer")
+        reviewer_name, data = await body(request)
         if action == "accept":
             if data:
                 raise HTTPException(422, f"accept takes only the reviewer, not {min(data)!r}")
@@ -240,12 +233,12 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
         return JSONResponse(sentence_state(article, sentence, decision))
 
     async def api_undo(request: Request) -> Response:
-        data = await body(request)
+        reviewer_name, data = await body(request)
         event = data.get("event")
-        if type(event) is not int or set(data) != {"event", "reviewer"}:
+        if type(event) is not int or set(data) != {"event"}:
             raise HTTPException(422, 'undo takes {"event": int, "reviewer": name}')
         try:
-            undone = await run_in_threadpool(store.undo, event, data["reviewer"])
+            undone = await run_in_threadpool(store.undo, event, reviewer_name)
         except UnknownEvent as error:
             raise HTTPException(404, str(error)) from None
         except AlreadyUndone as error:

@@ -54,6 +54,11 @@ class ReviewSentence:
     cue: tuple[int, int] | None  # the reporting cue of the attribution that decided the speaker
 
     @property
+    def key(self) -> tuple[str, int, int, str]:
+        """How the store knows the sentence: article, offsets and hash (a changed text is a new sentence)."""
+        return self.article, self.start, self.end, self.predicted.sha1
+
+    @property
     def confidence(self) -> float:
         """The lower of the two scores: how sure the labeler is of this sentence at best."""
         return min(self.speaker_score, self.certainty_score)

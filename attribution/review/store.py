@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -92,11 +93,25 @@ class Store:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
         try:
+            self._use_wal()
             with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")  # persistent: set once per database file
                 db.executescript(_SCHEMA)
         except sqlite3.Error as error:
             raise ValueError(f"cannot use {self.path} as the review database: {error}") from None
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL (persistent, so once per file). Switching takes the file's lock
+        without waiting, so two servers starting on a new file at once retry here."""
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                with self._connect() as db:
+                    db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
