@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -230,6 +231,8 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
             decision = await run_in_threadpool(store.decide, sentence.id, sentence.predicted, action, changes, reviewer_name)
         except ValueError as error:
             raise HTTPException(422, str(error)) from None
+        except sqlite3.Error as error:
+            raise HTTPException(503, f"decision not saved, the review database failed: {error}") from None
         return JSONResponse(sentence_state(article, sentence, decision))
 
     async def api_undo(request: Request) -> Response:
@@ -243,6 +246,8 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
             raise HTTPException(404, str(error)) from None
         except AlreadyUndone as error:
             raise HTTPException(409, str(error)) from None
+        except sqlite3.Error as error:
+            raise HTTPException(503, f"undo not saved, the review database failed: {error}") from None
         article = corpus.get(undone.label.article)
         sentence = article.sentence(undone.sentence) if article else None
         if article is None or sentence is None:  # a decision about an article this server did not load

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,12 +93,21 @@ class Store:
     def __init__(self, path: str | Path, busy_timeout_s: float = 30.0) -> None:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        self._write_lock = threading.Lock()
         try:
             self._use_wal()
-            with self._connect() as db:
-                db.executescript(_SCHEMA)
+            # One connection for all of this process's writes, under the lock, kept open: closing
+            # the last connection to a WAL database checkpoints it, which would cost every write.
+            self._writer = self._open(check_same_thread=False)
+            self._writer.executescript(_SCHEMA)
         except sqlite3.Error as error:
             raise ValueError(f"cannot use {self.path} as the review database: {error}") from None
+
+    def _open(self, check_same_thread: bool = True) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=check_same_thread)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA synchronous=FULL")  # a decision acknowledged is a decision on disk
+        return db
 
     def _use_wal(self) -> None:
         """Switch the file to WAL (persistent, so once per file). Switching takes the file's lock
@@ -105,7 +115,7 @@ class Store:
         deadline = time.monotonic() + self.busy_timeout_s
         while True:
             try:
-                with self._connect() as db:
+                with closing(self._open()) as db:
                     db.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as error:
@@ -114,26 +124,25 @@ class Store:
                 time.sleep(0.02)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # One connection per call: cheap next to the fsync of a commit, and safe in any thread.
-        db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        try:
-            db.execute("PRAGMA synchronous=FULL")  # a decision acknowledged is a decision on disk
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        # Readers get their own connection: in WAL mode they never wait for a writer.
+        with closing(self._open()) as db:
             yield db
-        finally:
-            db.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
+        # Writers of this process take turns on a lock; SQLite's busy timeout, which polls with
+        # growing sleeps and lets late comers overtake, is left to order separate processes.
+        with self._write_lock:
+            db = self._writer
             db.execute("BEGIN IMMEDIATE")  # take the write lock now: read-then-append stays atomic
             try:
                 yield db
+                db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
 
     def decide(self, sentence: int, predicted: SentenceLabel, action: str, changes: dict, reviewer: str) -> Decision:
         """Accept the sentence's current label, or correct some of its fields (`changes`).
@@ -183,7 +192,7 @@ class Store:
         query, params = _STANDING, ()
         if article is not None:
             query, params = query + " AND article = ?", (article,)
-        with self._connect() as db:
+        with self._read() as db:
             rows = db.execute(query + " ORDER BY id", params).fetchall()
         decisions = {}
         for row in rows:  # in log order: a later decision replaces an earlier one
@@ -195,5 +204,5 @@ class Store:
         return [d.label for _, d in sorted(self.standing().items(), key=lambda item: item[0])]
 
     def count(self, action: str) -> int:
-        with self._connect() as db:
+        with self._read() as db:
             return db.execute("SELECT COUNT(*) FROM events WHERE action = ?", (action,)).fetchone()[0]

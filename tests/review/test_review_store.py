@@ -127,3 +127,16 @@ def test_export_of_a_missing_database_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(cli, ["labels", "export", "--db", str(tmp_path / "none.sqlite3"), "-o", str(tmp_path / "x.jsonl")])
     assert result.exit_code == 2
     assert result.output.strip() == f"error: no review database at {tmp_path / 'none.sqlite3'}"
+
+
+def test_a_decision_the_database_cannot_take_is_reported_not_lost_silently(tmp_path, corpus):
+    path = tmp_path / "review.sqlite3"
+    client = TestClient(create_app(corpus, Store(path, busy_timeout_s=0.2), token=TOKEN, allowed_hosts=["testserver"]))
+    other_process = sqlite3.connect(path, isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")  # holds the write lock past the busy timeout
+    answer = post(client, decide_url(A001, 4, "accept"), {"reviewer": "ann"})
+    assert answer.status_code == 503
+    assert answer.json()["error"].startswith("decision not saved, the review database failed: database is locked")
+    other_process.execute("ROLLBACK")
+    assert post(client, decide_url(A001, 4, "accept"), {"reviewer": "ann"}).status_code == 200
+    assert Store(path).count("accept") == 1
