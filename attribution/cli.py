@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from attribution.ingest import IngestError, read_articles
 from attribution.parse import ParserUnavailable
+from attribution.review.commands import labels_app, review
 
 app = typer.Typer(help="Who is speaking in a news article, and how sure.", no_args_is_help=True, add_completion=False)
 setup_app = typer.Typer(help="One-time set-up steps that need the internet.", no_args_is_help=True)
@@ -285,6 +286,8 @@ def _read(reader, file: Path, *args):
         raise typer.Exit(2)
     return examples
 
+app.command()(review)
+app.add_typer(labels_app, name="labels")
 
 if __name__ == "__main__":
     app()
