@@ -29,6 +29,11 @@ class ParserName(str, Enum):
     stanza = "stanza"
 
 
+class SpanSource(str, Enum):
+    rules = "rules"
+    model = "model"
+
+
 @app.command()
 def annotate(
     paths: list[Path] = typer.Argument(..., help="Article files (.txt .html .jsonl .csv) or folders of them."),
@@ -41,6 +46,7 @@ def annotate(
     max_chars: int = typer.Option(1_000_000, help="Refuse articles longer than this many characters."),
     model: Path | None = typer.Option(None, help="Classifier folder for sentence labels (default: models/classifier)."),
     rules: bool = typer.Option(False, "--rules", help="Label sentences with the word-based rules instead of the classifier."),
+    only: SpanSource | None = typer.Option(None, help="Find attributions with the rules or the span model alone (default: both)."),
 ) -> None:
     """Annotate articles: attributions, speakers, certainty and reliability, written to OUT."""
     from attribution.output import OutputFolder
@@ -53,7 +59,7 @@ def annotate(
     started = time.perf_counter()
     try:
         pipeline = Pipeline(parser=parser.value, policy=str(policy) if policy else None, formats=sorted(chosen),
-                            labeler=_labeler(model, rules), max_chars=max_chars)
+                            labeler=_labeler(model, rules), max_chars=max_chars, only=only.value if only else None)
     except (ParserUnavailable, ValueError, OSError) as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
@@ -294,9 +300,41 @@ def _read(reader, file: Path, *args):
     return examples
 
 
+
+@evaluate_app.command("polnear")
+def evaluate_polnear_command(
+    folder: Path = typer.Argument(..., help="A PolNeAR split: a folder with text/ and attributions/."),
+    parser: ParserName = typer.Option(ParserName.spacy, help="Parser backend."),
+    workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
+    parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
+    spans: str | None = typer.Option(None, help="Span model folder (default: models/spans when present)."),
+    only: SpanSource | None = typer.Option(None, help="Measure the rules or the span model alone (default: both, as annotate runs)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
+) -> None:
+    """Exact and overlap P/R/F1 per role and attribution P/R/F1 against PolNeAR's gold spans."""
+    from attribution.evaluate.polnear import evaluate_polnear, print_scores
+    from attribution.pipeline import Pipeline
+
+    pipeline = Pipeline(parser=parser.value, formats=(), spans=spans, only=only.value if only else None)
+    print_scores(evaluate_polnear(folder, pipeline, workers, parses), as_json)
+
+
+@train_app.command("spans")
+def train_spans_command(
+    polnear: Path = typer.Option(..., help="PolNeAR's data folder (with train/ and dev/)."),
+    out: Path = typer.Option(Path("models/spans"), help="Where to write the model and its card."),
+    parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
+    iterations: int = typer.Option(150, help="L-BFGS iterations per tagger."),
+    max_articles: int = typer.Option(0, help="Train on the first N articles only (0: all)."),
+) -> None:
+    """Train the span extractor (cue and role taggers) on PolNeAR train; score it on dev."""
+    from attribution.train.spans import TrainConfig, run_training
+
+    run_training(polnear, out, parses, TrainConfig(iterations=iterations, max_articles=max_articles), err)
+
+
 app.command()(review)
 app.add_typer(labels_app, name="labels")
-
 
 if __name__ == "__main__":
     app()

@@ -145,6 +145,7 @@ class Article:
     attributions: list[Attribution] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
+    vectors: Any = None  # the parser's contextual token vectors (numpy, one row per token) when it gives them
 
     def sentence_tokens(self, sentence: Sentence) -> list[Token]:
         return self.tokens[sentence.token_start : sentence.token_end]

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 
 from attribution import __version__
 from attribution.attribute import attribute
+from attribution.attribute.learned import load_span_model
 from attribution.boilerplate import mark_boilerplate
 from attribution.document import Article
 from attribution.hedging import find_cues
@@ -56,8 +57,11 @@ class Failed:
 
 class Pipeline:
     def __init__(self, parser: str = "spacy", policy: str | None = None, formats: Sequence[str] = FORMATS,
-                 labeler: SentenceLabeler | None = None, max_chars: int = MAX_CHARS) -> None:
+                 labeler: SentenceLabeler | None = None, max_chars: int = MAX_CHARS, spans: str | None = None, only: str | None = None) -> None:
         self.parser: Parser = load_parser(parser)
+        # The span model (None: the rules alone) and whether the rules run beside it.
+        self.spans = None if only == "rules" else load_span_model(spans)
+        self.with_rules = only != "model"
         self.labeler: SentenceLabeler = labeler or RuleLabeler()
         self.policy = Policy.load(policy)
         self.formats = tuple(formats)
@@ -67,13 +71,14 @@ class Pipeline:
             "tool": f"attribution {__version__}",
             "parser": self.parser.version,
             "labeler": f"{self.labeler.name} {self.labeler.version}",
+            "spans": ("rules + " if self.with_rules and self.spans else "") + (f"{self.spans.name} {self.spans.version}" if self.spans else "rules"),
             "reliability_policy": f"{self.policy.name} sha1:{policy_hash}",
         }
 
     def enrich(self, article: Article) -> None:
         """Every stage after parsing, in order."""
         mark_boilerplate(article)
-        attribute(article)
+        attribute(article, self.spans, self.with_rules)
         find_cues(article)
         self.labeler.label([article])
         grade_article(article, self.policy)

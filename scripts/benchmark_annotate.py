@@ -3,7 +3,10 @@
 Both run as separate processes, whole process included (start-up, model loading, writing), and
 their peak memory is the largest total RSS of the process and its children, sampled every 50 ms.
 
-    python scripts/benchmark_annotate.py ../shared/data/war_news/articles [--workers 0]
+    python scripts/benchmark_annotate.py ../shared/data/war_news/articles [--workers 0] [--compare-rules]
+
+With --compare-rules, `annotate --only rules` runs too, so the span model's share of the time
+shows as `annotate_over_rules_only`.
 """
 
 from __future__ import annotations
@@ -45,10 +48,15 @@ def measure(command: list[str]) -> tuple[float, float]:
     return elapsed, peak / 2**20
 
 
+def annotate_command(args: argparse.Namespace, out: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "attribution.cli", "annotate", str(args.articles), "-o", out, "--workers", str(args.workers), *extra]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("articles", type=Path, help="folder of .txt articles")
     parser.add_argument("--workers", type=int, default=0, help="annotate workers (0: one per core)")
+    parser.add_argument("--compare-rules", action="store_true", help="also time annotate with the rules alone")
     args = parser.parse_args()
     files = sorted(args.articles.glob("*.txt"))
     words = sum(len(p.read_text(encoding="utf-8").split()) for p in files)
@@ -60,12 +68,17 @@ def main() -> None:
     results["bare_spacy_parse_2_processes"] = {
         "seconds": round(bare2_time, 1), "words_per_s": round(words / bare2_time), "peak_mb": round(bare2_memory)}
     with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "attribution.cli", "annotate", str(args.articles), "-o", out, "--workers", str(args.workers)]
-        annotate_time, annotate_memory = measure(command)
+        annotate_time, annotate_memory = measure(annotate_command(args, out))
     results["annotate"] = {
         "seconds": round(annotate_time, 1), "words_per_s": round(words / annotate_time), "peak_mb": round(annotate_memory),
         "articles_per_s": round(len(files) / annotate_time, 2), "workers": args.workers,
     }
+    if args.compare_rules:
+        with tempfile.TemporaryDirectory() as out:
+            rules_time, rules_memory = measure(annotate_command(args, out, "--only", "rules"))
+        results["annotate_rules_only"] = {"seconds": round(rules_time, 1), "words_per_s": round(words / rules_time),
+                                          "peak_mb": round(rules_memory)}
+        results["annotate_over_rules_only"] = round(annotate_time / rules_time, 2)
     results["annotate_over_bare_parse"] = round(annotate_time / bare_time, 2)
     results["annotate_over_bare_parse_2_processes"] = round(annotate_time / bare2_time, 2)
     print(json.dumps(results, indent=2))

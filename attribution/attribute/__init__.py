@@ -1,21 +1,39 @@
-"""The attribution stage: rules propose spans, quotes are joined to their speakers, sources are
-linked into entities, and chains are rebuilt."""
+"""The attribution stage: the learned span model (or, without one, the rules) proposes spans,
+sources are linked into entities, and chains are rebuilt."""
 
 from __future__ import annotations
 
 from attribution.attribute.chains import recipient_relays
 from attribution.attribute.entities import link_entities
 from attribution.attribute.quotes import find_quotes
+from attribution.attribute.learned import SpanModel
 from attribution.attribute.rules import Proposal, propose, to_spans
 from attribution.document import Article, Attribution, Token
 
 _MIN_QUOTE_WORDS = 3
 
 
-def attribute(article: Article) -> None:
-    proposals = propose(article)
-    proposals = _join_quotes(article, proposals)
-    proposals = _dedupe(proposals)
+def attribute(article: Article, spans: SpanModel | None = None, rules: bool = True) -> None:
+    """Find the article's attributions. With a span model: the rules' cues and sources where the
+    model found the same cue (with the model's content), the rules' special constructions
+    ("according to", "As X reported", "― Name", relays, cue nouns) wherever they fire, and the
+    model's attributions on the cues no rule took. The rules keep the seed articles'
+    conventions; the model adds what they miss and PolNeAR's content boundaries. With
+    `rules=False`, the span model's alone."""
+    proposals = _dedupe(_join_quotes(article, propose(article))) if rules or spans is None else []
+    if spans is not None:
+        learned = spans.propose(article)
+        for proposal in proposals:  # PolNeAR's content boundaries for the rules' cues too
+            cue = {t.i for t in proposal.cue}
+            twin = next((other for other in learned if cue & {t.i for t in other.cue}), None)
+            if twin is not None and proposal.kind != "relay":
+                proposal.content = twin.content
+        # Whether a plain reporting verb is a cue is the model's call (it learned PolNeAR's sense of
+        # attribution); the constructions it rarely saw stay with the rules.
+        found = {t.i for q in learned for t in q.cue}
+        proposals = [p for p in proposals if p.rule != "verb" or found & {t.i for t in p.cue}]
+        taken = {t.i for p in proposals for t in p.cue}
+        proposals += [p for p in learned if not taken & {t.i for t in p.cue}]
     proposals += recipient_relays(article, proposals)
     ids: dict[int, str] = {}
     attributions: list[Attribution] = []

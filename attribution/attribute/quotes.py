@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from attribution.document import Span
 
-_PAIRS = {"“": "”", "«": "»", "„": "“", '"': '"', "‘": "’"}
+# Each opening mark and the marks that may close it: writers and editors mix curly and straight
+# marks ("“We will win,\" he said"; 'Never,’ she added).
+_PAIRS = {"“": "”\"", "«": "»", "„": "“”", '"': '"”', "‘": "’'", "'": "'’"}
 _MAX_QUOTE_CHARS = 5_000
 
 
@@ -33,11 +35,11 @@ def find_quotes(text: str) -> list[Quote]:
         if opened_at >= 0:
             if char == "\n":
                 nxt = _next_nonspace(text, i)
-                if nxt < n and text[nxt] in _PAIRS and _PAIRS[text[nxt]] == closer:
+                if nxt < n and text[nxt] in _PAIRS and _PAIRS[text[nxt]] == closer:  # the same mark reopens
                     quotes.append(Quote(Span(opened_at, i), continued=True))
                 opened_at = -1
-            elif char == closer and _is_closing(text, i) or i - opened_at > _MAX_QUOTE_CHARS:
-                if char == closer:
+            elif char in closer and _is_closing(text, i) or i - opened_at > _MAX_QUOTE_CHARS:
+                if char in closer:
                     quotes.append(Quote(Span(opened_at, i)))
                 opened_at = -1
         elif char in _PAIRS and _is_opening(text, i):

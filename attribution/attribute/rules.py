@@ -13,6 +13,7 @@ from importlib import resources
 
 import yaml
 
+from attribution.attribute.quotes import find_quotes
 from attribution.attribute.tree import Tree, covering_span, spans_of
 from attribution.document import Article, Span, Token
 
@@ -78,7 +79,43 @@ def propose(article: Article) -> list[Proposal]:
             continue
         tree = Tree(article, sentence)
         proposals.extend(_sentence_proposals(tree))
+    proposals.extend(_dash_signatures(article))
     return proposals
+
+
+_DASHES = ("―", "—", "–")
+_CLOSING_QUOTES = ("”", '"', "’", "»")
+_MAX_SIGNATURE_TOKENS = 8
+
+
+def _dash_signatures(article: Article) -> list[Proposal]:
+    """ "“We will win.” ― Jane Doe": a quote signed with a dash and a name that ends the paragraph."""
+    quotes = find_quotes(article.text)
+    found = []
+    for dash in article.tokens:
+        mark = dash.text.lstrip("".join(_CLOSING_QUOTES))
+        if mark not in _DASHES:
+            continue
+        before = article.text[: dash.start + len(dash.text) - len(mark)].rstrip()
+        if not before.endswith(_CLOSING_QUOTES):
+            continue
+        paragraph_end = article.text.find("\n", dash.end)
+        paragraph_end = len(article.text) if paragraph_end < 0 else paragraph_end
+        name = [t for t in article.tokens[dash.i + 1 : dash.i + 1 + _MAX_SIGNATURE_TOKENS + 1] if t.end <= paragraph_end]
+        name = [t for t in name if t.upos != "PUNCT"]
+        if not name or len(name) > _MAX_SIGNATURE_TOKENS or not name[0].text[:1].isupper():
+            continue
+        if article.text[name[-1].end : paragraph_end].strip(" .,") or not any(t.upos == "PROPN" for t in name):
+            continue
+        quote = next((q for q in reversed(quotes) if q.span.end <= dash.start + len(dash.text) - len(mark)
+                      and not article.text[q.span.end : dash.start + len(dash.text) - len(mark)].strip("".join(_CLOSING_QUOTES) + " ")), None)
+        if quote is None:
+            continue
+        content = [t for t in article.tokens if quote.span.start <= t.start and t.end <= quote.span.end]
+        if content:
+            head = next((t for t in reversed(name) if t.upos == "PROPN"), name[-1])
+            found.append(Proposal([dash], content, head, name, "direct", "dash_signature", "—"))
+    return found
 
 
 def _sentence_proposals(tree: Tree) -> list[Proposal]:
@@ -180,9 +217,10 @@ def _verb_rule(tree: Tree, verb: Token, entry: dict) -> Proposal | None:
         # A speech verb with a source but nothing to report yet: a direct quote nearby may be its content.
         return Proposal(_cue_tokens(tree, verb), [], source_head, _source_tokens(tree, source_head), "direct", "verb_quote", verb.lemma.lower())
     kind = "indirect"
+    parenthetical = verb.dep == "parataxis" or (verb.dep == "advcl" and any(m.lemma.lower() == "as" for m in tree.kids(verb, "mark")))
+    rule = "verb_evidence" if entry.get("evidence") else "verb_parenthetical" if parenthetical else "verb"
     return Proposal(
-        _cue_tokens(tree, verb), content, source_head, _source_tokens(tree, source_head), kind,
-        "verb_evidence" if entry.get("evidence") else "verb", verb.lemma.lower(), anaphoric,
+        _cue_tokens(tree, verb), content, source_head, _source_tokens(tree, source_head), kind, rule, verb.lemma.lower(), anaphoric,
     )
 
 

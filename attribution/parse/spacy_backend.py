@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from itertools import groupby
 
+import numpy
+
 from attribution.document import Article, Sentence, Token
 from attribution.parse import ParserUnavailable
 from attribution.parse.chunks import paragraph_chunks
@@ -73,6 +75,9 @@ def add_doc(article: Article, doc, offset: int) -> None:
                 space_after=bool(t.whitespace_),
             )
         )
+    if doc.tensor is not None and len(doc.tensor) == len(doc):
+        rows = doc.tensor[[t.i for t in keep]].astype("float16")
+        article.vectors = rows if article.vectors is None else numpy.vstack([article.vectors, rows])
     for sent in doc.sents:
         members = [new_index[t.i] for t in sent if t.i in new_index]
         if not members:
