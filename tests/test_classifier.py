@@ -85,8 +85,9 @@ needs_model = pytest.mark.skipif(not (DEFAULT_MODEL / "model.safetensors").exist
 def test_shipped_model_labels_seed_sentences(pipeline):
     article = _seed_article(pipeline, "001")
     ModelLabeler().label([article])
-    by_words = {words: next(s for s in article.sentences if words in article.text[s.start : s.end]) for words in (
-        "A Ukrainian commander informed CNN", "it is highly likely that these troops", "North Korea, which has one of the largest militaries")}
+    phrases = ("A Ukrainian commander informed CNN", "it is highly likely that these troops",
+               "North Korea, which has one of the largest militaries")
+    by_words = {words: next(s for s in article.sentences if words in article.text[s.start : s.end]) for words in phrases}
     assert by_words["A Ukrainian commander informed CNN"].speaker.label == "ukrainian_military"
     assert by_words["it is highly likely that these troops"].certainty.label == "probable"
     assert by_words["North Korea, which has one of the largest militaries"].speaker.label == "unattributed"
