@@ -12,11 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from attribution.ingest import IngestError, read_articles
 from attribution.parse import ParserUnavailable
+from attribution.review.commands import labels_app, review
 
 app = typer.Typer(help="Who is speaking in a news article, and how sure.", no_args_is_help=True, add_completion=False)
 setup_app = typer.Typer(help="One-time set-up steps that need the internet.", no_args_is_help=True)
 app.add_typer(setup_app, name="setup")
-train_app = typer.Typer(help="Train the project's models.", no_args_is_help=True)
+train_app = typer.Typer(help="Train models from labeled data (reproducible: fixed seeds, logged recipe, model card).", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 evaluate_app = typer.Typer(help="Measure against labeled data; --json prints one JSON object on the last line.", no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
@@ -43,6 +44,8 @@ def annotate(
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     policy: Path | None = typer.Option(None, help="Reliability policy file (default: the built-in reliability.yaml)."),
     max_chars: int = typer.Option(1_000_000, help="Refuse articles longer than this many characters."),
+    model: Path | None = typer.Option(None, help="Classifier folder for sentence labels (default: models/classifier)."),
+    rules: bool = typer.Option(False, "--rules", help="Label sentences with the word-based rules instead of the classifier."),
     only: SpanSource | None = typer.Option(None, help="Find attributions with the rules or the span model alone (default: both)."),
 ) -> None:
     """Annotate articles: attributions, speakers, certainty and reliability, written to OUT."""
@@ -55,8 +58,8 @@ def annotate(
         raise typer.BadParameter(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
     started = time.perf_counter()
     try:
-        pipeline = Pipeline(parser=parser.value, policy=str(policy) if policy else None, formats=sorted(chosen), max_chars=max_chars,
-                            only=only.value if only else None)
+        pipeline = Pipeline(parser=parser.value, policy=str(policy) if policy else None, formats=sorted(chosen),
+                            labeler=_labeler(model, rules), max_chars=max_chars, only=only.value if only else None)
     except (ParserUnavailable, ValueError, OSError) as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
@@ -109,6 +112,18 @@ def annotate(
         raise typer.Exit(1)
 
 
+def _labeler(model: Path | None, rules: bool):
+    """The classifier (the default, or the folder given), or the rules when asked for."""
+    from attribution.classify.labeler import DEFAULT_MODEL, ModelLabeler
+    from attribution.labeling import RuleLabeler
+
+    if rules:
+        if model is not None:
+            raise ValueError("--rules and --model exclude each other")
+        return RuleLabeler()
+    return ModelLabeler(model or DEFAULT_MODEL)
+
+
 @setup_app.command("stanza")
 def setup_stanza(model_dir: Path | None = typer.Option(None, help="Where to put the models (default: Stanza's own).")) -> None:
     """Download Stanza's English models (needs the internet; run once)."""
@@ -130,23 +145,159 @@ def evaluate_sentences_command(
     split: str | None = typer.Option(None, help="train, dev or test."),
     parser: ParserName = typer.Option(ParserName.spacy, help="Parser backend."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
+    model: Path | None = typer.Option(None, help="Classifier folder (default: models/classifier)."),
+    rules: bool = typer.Option(False, "--rules", help="Score the word-based rules instead of the classifier."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
 ) -> None:
     """Speaker and certainty accuracy and macro-F1 of sentence labels against gold labels."""
-    import json
-
     from attribution.evaluate.sentences import evaluate_sentences, load_split
     from attribution.pipeline import Pipeline
 
     articles = None
     if split:
         articles = load_split(splits or gold.with_name("splits.json"), split)
-    scores = evaluate_sentences(gold, corpus, Pipeline(parser=parser.value, formats=()), articles, workers)
+    try:
+        pipeline = Pipeline(parser=parser.value, formats=(), labeler=_labeler(model, rules))
+    except (ParserUnavailable, ValueError, OSError) as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+    _report(evaluate_sentences(gold, corpus, pipeline, articles, workers), as_json)
+
+
+DEFAULT_SHARED = Path("../shared/data")
+
+
+@train_app.command("classifier")
+def train_classifier(
+    data: Path = typer.Option(Path("data/war_news"), help="Folder with the team's labels.jsonl and splits.json."),
+    labels: list[Path] = typer.Option([], "--labels", help="More labels to train on (e.g. exported review corrections); dev and test articles are left out."),
+    corpus: Path | None = typer.Option(None, help="Article texts as ID.txt (default: SHARED/war_news/articles)."),
+    shared_data: Path = typer.Option(DEFAULT_SHARED, "--shared-data", help="The public corpora (factuality, certainty_pei2021, conll2010_wiki)."),
+    out: Path = typer.Option(Path("models/classifier"), "--out", help="Model folder to write."),
+    recipe: Path | None = typer.Option(None, help="Training recipe (default: the built-in classifier.yaml)."),
+    steps: int | None = typer.Option(None, help="Override the recipe's number of steps (e.g. a quick trial)."),
+    previous: Path | None = typer.Option(None, help="The model to score on dev before training (default: models/classifier, when there)."),
+    threads: int = typer.Option(0, help="torch threads (0: one per core); 1 when other jobs share the cores, where more threads stall each other."),
+) -> None:
+    """Train the sentence classifier on the team's labels and the public corpora; write OUT with its model card."""
+    import json
+
+    from rich.progress import Progress as Bar
+
+    from attribution.classify.train import Corpora, dev_scores, load_recipe, public_corpora, train, war_news_corpora
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    settings = load_recipe(recipe)
+    if steps is not None:
+        settings["steps"] = steps
+    corpora = Corpora()
+    try:
+        public_corpora(shared_data, corpora)
+        war_news_corpora(corpora, data / "labels.jsonl", corpus or shared_data / "war_news" / "articles", data / "splits.json", labels)
+    except (OSError, ValueError) as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+    err.print(f"recipe: {json.dumps(settings)}", markup=False, highlight=False)
+    err.print(f"examples: {json.dumps(corpora.counts())}", markup=False, highlight=False)
+    from attribution.classify.labeler import DEFAULT_MODEL
+    from attribution.classify.model import WEIGHTS
+
+    previous = previous or DEFAULT_MODEL
+    if (previous / WEIGHTS).is_file():
+        print(json.dumps({"before": dev_scores(_predictor(previous), corpora)}))
+    with Bar(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
+             TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("train", total=settings["steps"], loss=0.0)
+        scores = train(settings, corpora, out, lambda step, loss: bar.update(task, advance=1, loss=loss))
+    print(json.dumps({"after": scores}))
+    err.print(f"model and card written to {out}")
+
+
+def _predictor(model: Path | None):
+    from attribution.classify.labeler import DEFAULT_MODEL
+    from attribution.classify.predict import Predictor
+
+    try:
+        return Predictor.load(model or DEFAULT_MODEL)
+    except FileNotFoundError as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _report(scores: dict, as_json: bool) -> None:
+    import json
+
     if as_json:
         print(json.dumps(scores))
     else:
         for key, value in scores.items():
             print(f"{key:>20}: {value}")
+
+
+MODEL_OPTION = typer.Option(None, "--model", help="Classifier folder (default: models/classifier).")
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on the last line.")
+
+
+@evaluate_app.command("factuality")
+def evaluate_factuality(
+    file: Path = typer.Argument(..., help="Factuality JSONL in the jiant format (text, targets[].span1, label)."),
+    dataset: str | None = typer.Option(None, help="UW, MEANTIME or UDS_IH2: whose scale to predict on (default: the file's folder name, else UW)."),
+    model: Path | None = MODEL_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Pearson r and mean absolute error of predicate factuality in [-3, 3]."""
+    from attribution.classify.corpora import read_factuality
+    from attribution.classify.model import FACTUALITY_DATASETS
+    from attribution.evaluate.classifier import factuality_scores
+
+    name = (dataset or (file.parent.name if file.parent.name in FACTUALITY_DATASETS else "UW"))
+    if name not in FACTUALITY_DATASETS:
+        raise typer.BadParameter(f"unknown dataset {name!r}; choose from {', '.join(FACTUALITY_DATASETS)}")
+    examples = _read(read_factuality, file, FACTUALITY_DATASETS.index(name))
+    _report(factuality_scores(_predictor(model), examples), as_json)
+
+
+@evaluate_app.command("certainty")
+def evaluate_certainty(
+    file: Path = typer.Argument(..., help="Pei & Jurgens sentence-level certainty JSONL (finding, sentence-level-certainty)."),
+    split: str | None = typer.Option(None, help="Only rows of this split (train, val, test); default: all rows."),
+    model: Path | None = MODEL_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Pearson and Spearman correlation of predicted sentence certainty (1-6)."""
+    from attribution.classify.corpora import read_pei
+    from attribution.evaluate.classifier import certainty_scores
+
+    _report(certainty_scores(_predictor(model), _read(read_pei, file, {split} if split else None)), as_json)
+
+
+@evaluate_app.command("hedging")
+def evaluate_hedging(
+    file: Path = typer.Argument(..., help="CoNLL-2010 sample CSV (\"label\",\"sentence\"; -1 uncertain)."),
+    split: str | None = typer.Option(None, help="dev or train: the hash split used in training; default: all rows."),
+    model: Path | None = MODEL_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Macro-F1 and F1 of uncertain sentences."""
+    from attribution.classify.corpora import read_hedging
+    from attribution.evaluate.classifier import hedging_scores
+
+    _report(hedging_scores(_predictor(model), _read(read_hedging, file, split)), as_json)
+
+
+def _read(reader, file: Path, *args):
+    try:
+        examples = reader(file, *args)
+    except (OSError, ValueError) as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+    if not examples:
+        err.print(f"error: {file}: no examples", markup=False)
+        raise typer.Exit(2)
+    return examples
 
 
 
@@ -180,6 +331,10 @@ def train_spans_command(
     from attribution.train.spans import TrainConfig, run_training
 
     run_training(polnear, out, parses, TrainConfig(iterations=iterations, max_articles=max_articles), err)
+
+
+app.command()(review)
+app.add_typer(labels_app, name="labels")
 
 if __name__ == "__main__":
     app()

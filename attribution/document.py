@@ -77,6 +77,7 @@ class Label:
     label: str
     score: float
     by: str
+    probability: float | None = None  # a model's calibrated probability of the label, where score means something else
 
 
 @dataclass(slots=True)

@@ -34,6 +34,8 @@ def to_record(article: Article) -> dict[str, Any]:
             ],
             "attribution": s.attribution,
         }
+        if s.certainty.probability is not None:
+            record["certainty"]["probability"] = round(s.certainty.probability, 4)
         if s.factuality is not None:
             record["certainty"]["factuality"] = round(s.factuality, 3)
         if s.reliability is not None:

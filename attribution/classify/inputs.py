@@ -1,0 +1,93 @@
+"""How an annotated sentence becomes the classifier's input.
+
+The sentence is the first segment, with the source of its main attribution between « » and the
+cue between { }; the second segment gives what the parse and the rules found (the speaker's
+resolved name and the rules' guess at its label) and the end of the previous sentence, which is
+what a reader needs for "he said" and for quotes that go on from one sentence to the next.
+Training builds its war-news examples with the same function, from the same rule output, so the
+model learns when to trust the rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from attribution.classify.corpora import Example
+from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS, Article, Sentence
+from attribution.labels import SentenceLabel, read_labels
+
+SOURCE_MARKS = ("« ", " »")
+CUE_MARKS = ("{ ", " }")
+_CONTEXT_CHARS = 100  # of the previous sentence: its end is what "he said" and open quotes need; more costs speed
+
+
+def sentence_input(article: Article, sentence: Sentence) -> tuple[str, str, tuple[int, int]]:
+    """(text, context, character span of the main predicate in text) for a rule-labeled sentence."""
+    marks: list[tuple[int, int, tuple[str, str]]] = []
+    attribution = next((a for a in article.attributions if a.id == sentence.attribution), None)
+    if attribution is not None:
+        for span, pair in ((attribution.source, SOURCE_MARKS), (attribution.cue, CUE_MARKS)):
+            if span is not None and sentence.start <= span.start and span.end <= sentence.end:
+                marks.append((span.start, span.end, pair))
+    root = next((t for t in article.tokens[sentence.token_start : sentence.token_end] if t.head == t.i), None)
+    predicate = (root.start, root.end) if root is not None else (sentence.start, sentence.start)
+    text, predicate_span = _marked(article.text, sentence.start, sentence.end, marks, predicate)
+
+    if attribution is None:
+        hint = "speaker: none"
+    else:
+        entity = next((e for e in article.entities if e.id == attribution.entity), None)
+        name = entity.name if entity is not None else (article.span_text(attribution.source) or "unnamed")
+        hint = f"speaker: {name} ({(attribution.speaker or 'other_source').replace('_', ' ')})"
+    previous = article.sentences[sentence.id - 1] if sentence.id > 0 else None
+    context = article.text[max(previous.start, previous.end - _CONTEXT_CHARS) : previous.end] if previous else ""
+    return text, f"{hint} ; {' '.join(context.split())}", predicate_span
+
+
+def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, tuple[str, str]]],
+            predicate: tuple[int, int]) -> tuple[str, tuple[int, int]]:
+    """The sentence with marks inserted, and where the predicate ended up."""
+    # At one offset a closing mark goes before an opening one.
+    inserts = sorted([(e, 0, pair[1]) for _, e, pair in marks] + [(s, 1, pair[0]) for s, _, pair in marks])
+    pieces, cursor = [], start
+    for offset, _, mark in inserts:
+        pieces += [text[cursor:offset], mark]
+        cursor = offset
+    pieces.append(text[cursor:end])
+
+    def moved(position: int, inclusive: bool) -> int:
+        return position - start + sum(len(m) for o, _, m in inserts if o < position or (inclusive and o == position))
+
+    return "".join(pieces), (moved(predicate[0], True), moved(predicate[1], False))
+
+
+def news_examples(labels_path: Path, corpus: Path, articles: set[str] | None, annotate) -> list[Example]:
+    """War-news examples from the team's labels: the rules annotate, the labels give the targets.
+
+    `annotate` turns articles into rule-labeled articles (a Pipeline's parse and enrich); each
+    gold sentence takes the input of the predicted sentence it overlaps most.
+    """
+    gold: dict[str, list[SentenceLabel]] = defaultdict(list)
+    for label in read_labels(labels_path):
+        if articles is None or label.article in articles:
+            gold[label.article].append(label)
+    texts = {article_id: (corpus / f"{article_id}.txt").read_text(encoding="utf-8") for article_id in sorted(gold)}
+    examples = []
+    for article in annotate(Article(article_id, text) for article_id, text in texts.items()):
+        for label in gold[article.id]:
+            if not label.matches(article.text):
+                continue
+            sentence = max(article.sentences, key=lambda s: min(s.end, label.end) - max(s.start, label.start))
+            text, context, _ = sentence_input(article, sentence)
+            examples.append(Example("news", text, context, speaker=SPEAKER_LABELS.index(label.speaker),
+                                    certainty=CERTAINTY_LABELS.index(label.certainty)))
+    return examples
+
+
+def article_inputs(articles: Sequence[Article]) -> Iterable[tuple[Sentence, Example]]:
+    for article in articles:
+        for sentence in article.sentences:
+            text, context, predicate = sentence_input(article, sentence)
+            yield sentence, Example("news", text, context, predicates=[predicate])

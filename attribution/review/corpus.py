@@ -1,0 +1,171 @@
+"""The annotation folder the reviewers work on, loaded once into memory.
+
+Articles are found by looking their id up in the loaded annotations.jsonl, never by building a
+path from it, so no id can reach outside the folder. Each sentence carries the labeler's
+prediction as a `SentenceLabel`, the same type the corrections and the export use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from attribution.labels import CueLabel, SentenceLabel, sentence_hash
+
+
+class CorpusError(ValueError):
+    """An annotation folder that cannot be reviewed; the message is one line."""
+
+
+@cache
+def review_settings() -> dict[str, Any]:
+    """resources/review.yaml: thresholds, limits and keyboard shortcuts."""
+    return yaml.safe_load(resources.files("attribution.resources").joinpath("review.yaml").read_text())
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A highlighted span inside a sentence (article offsets) and the CSS class that shows it."""
+
+    start: int
+    end: int
+    css: str
+    title: str
+
+
+@dataclass
+class ReviewSentence:
+    article: str
+    id: int
+    start: int
+    end: int
+    predicted: SentenceLabel
+    speaker_score: float
+    certainty_score: float
+    grade: str
+    reasons: list[str]
+    cue: tuple[int, int] | None  # the reporting cue of the attribution that decided the speaker
+
+    @property
+    def key(self) -> tuple[str, int, int, str]:
+        """How the store knows the sentence: article, offsets and hash (a changed text is a new sentence)."""
+        return self.article, self.start, self.end, self.predicted.sha1
+
+    @property
+    def confidence(self) -> float:
+        """The lower of the two scores: how sure the labeler is of this sentence at best."""
+        return min(self.speaker_score, self.certainty_score)
+
+    def marks(self, label: SentenceLabel) -> list[Mark]:
+        """Source, reporting cue and hedge cues of a label (predicted or corrected) to highlight."""
+        marks = [Mark(c.start, c.end, f"hedge {c.kind}", f"{c.kind} cue") for c in label.cues]
+        if self.cue:
+            marks.append(Mark(*self.cue, "acue", "reporting cue"))
+        if label.source:
+            marks.append(Mark(*label.source, "src", "source"))
+        return marks
+
+
+@dataclass
+class ReviewArticle:
+    id: str
+    title: str
+    text: str
+    sentences: list[ReviewSentence]
+    attributions: int
+    labeler: str  # provenance: which labeler predicted the labels
+
+    def sentence(self, sentence_id: int) -> ReviewSentence | None:
+        return next((s for s in self.sentences if s.id == sentence_id), None)
+
+
+class Corpus:
+    def __init__(self, articles: list[ReviewArticle]) -> None:
+        self.articles = {a.id: a for a in articles}
+        position = {a.id: i for i, a in enumerate(articles)}
+        # Active-learning order: least confident first; ties in article and sentence order.
+        self.order = sorted((s for a in articles for s in a.sentences), key=lambda s: (s.confidence, position[s.article], s.id))
+
+    def get(self, article_id: str) -> ReviewArticle | None:
+        return self.articles.get(article_id)
+
+
+def _inside(span: dict | None, start: int, end: int) -> tuple[int, int] | None:
+    if span and start <= span["start"] < span["end"] <= end:
+        return span["start"], span["end"]
+    return None
+
+
+def article_from_record(record: dict) -> ReviewArticle:
+    text = record["text"]
+    attributions = {a["id"]: a for a in record.get("attributions", [])}
+    sentences = []
+    for s in record["sentences"]:
+        start, end = s["start"], s["end"]
+        decided_by = attributions.get(s.get("attribution") or "")
+        source = _inside(decided_by["source"], start, end) if decided_by else None
+        predicted = SentenceLabel(
+            article=record["id"], start=start, end=end, sha1=sentence_hash(text[start:end]),
+            speaker=s["speaker"]["label"], certainty=s["certainty"]["label"],
+            source=source,
+            named=decided_by.get("named") if source and decided_by else None,
+            cues=[CueLabel(c["start"], c["end"], c["kind"]) for c in s.get("cues", []) if _inside(c, start, end)],
+            boilerplate=bool(s.get("boilerplate", False)),
+        )
+        predicted.validate()
+        reliability = s.get("reliability") or {}
+        sentences.append(ReviewSentence(
+            article=record["id"], id=s["id"], start=start, end=end, predicted=predicted,
+            speaker_score=float(s["speaker"].get("score", 1.0)),
+            # A model's labels carry the label's probability; the rules' score is their confidence.
+            certainty_score=float(s["certainty"].get("probability", s["certainty"].get("score", 1.0))),
+            grade=reliability.get("grade", ""), reasons=list(reliability.get("reasons", [])),
+            cue=_inside(decided_by["cue"], start, end) if decided_by else None,
+        ))
+    title = (record.get("meta") or {}).get("title") or record["id"]
+    labeler = (record.get("provenance") or {}).get("labeler", "unknown")
+    return ReviewArticle(record["id"], str(title), text, sentences, len(attributions), str(labeler))
+
+
+def load_corpus(folder: str | Path) -> Corpus:
+    """Read OUTDIR/annotations.jsonl (written by `attribution annotate`)."""
+    path = Path(folder) / "annotations.jsonl"
+    if not path.is_file():
+        raise CorpusError(f"{path} not found: annotate first with `attribution annotate PATH -o {folder}`")
+    articles: dict[str, ReviewArticle] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                article = article_from_record(json.loads(line))
+            except (ValueError, KeyError, TypeError) as error:
+                raise CorpusError(f"{path}:{number}: not an attribution.v1 record ({error})") from None
+            if article.id in articles:
+                raise CorpusError(f"{path}:{number}: duplicate article id {article.id!r}")
+            articles[article.id] = article
+    if not articles:
+        raise CorpusError(f"{path} holds no articles")
+    return Corpus(list(articles.values()))
+
+
+def segments(text: str, start: int, end: int, marks: list[Mark]) -> list[dict[str, str]]:
+    """Cut text[start:end] at every mark boundary; each piece carries the classes of its marks."""
+    inside = [m for m in marks if m.start < end and m.end > start]
+    cuts = sorted({start, end, *(max(m.start, start) for m in inside), *(min(m.end, end) for m in inside)})
+    pieces = []
+    for left, right in pairwise(cuts):
+        covering = [m for m in inside if m.start <= left and right <= m.end]
+        pieces.append({
+            "text": text[left:right],
+            "classes": " ".join(sorted({m.css for m in covering})),
+            "title": "; ".join(sorted({m.title for m in covering})),
+        })
+    return pieces

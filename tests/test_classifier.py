@@ -1,0 +1,193 @@
+"""The sentence classifier: corpus readers, model inputs, training, calibration, the shipped model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from attribution.classify.corpora import read_factuality, read_hedging, read_pei, unit_to_pei
+from attribution.classify.inputs import CUE_MARKS, SOURCE_MARKS, sentence_input
+from attribution.classify.labeler import DEFAULT_MODEL, ModelLabeler
+from attribution.classify.predict import expected_calibration_error, fit_temperature
+from attribution.cli import app
+from attribution.document import Article
+from tests.conftest import SEEDS
+
+
+def test_factuality_reader_maps_token_spans_to_characters(tmp_path):
+    path = tmp_path / "dev.jsonl"
+    row = {"text": "Officials said the convoy might have been destroyed .",
+           "targets": [{"span1": [1, 2], "label": 3.0}, {"span1": [7, 8], "label": 0.8}]}
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    [example] = read_factuality(path, dataset=1)
+    assert [example.text[s:e] for s, e in example.predicates] == ["said", "destroyed"]
+    assert example.factuality == [3.0, 0.8] and example.dataset == 1
+
+
+def test_factuality_reader_names_the_bad_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "a b", "targets": [{"span1": [5, 6], "label": 1}]}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.jsonl:1"):
+        read_factuality(path)
+
+
+def test_pei_and_hedging_readers(tmp_path):
+    pei = tmp_path / "pei.jsonl"
+    pei.write_text("\n".join(json.dumps({"finding": f, "sentence-level-certainty": v, "split": s}) for f, v, s in [
+        ("Vaccines may reduce transmission.", 3.0, "train"), ("The drug cured all patients.", 6.0, "val")]) + "\n")
+    [val] = read_pei(pei, {"val"})
+    assert val.score == 1.0 and unit_to_pei(val.score) == 6.0
+    conll = tmp_path / "conll.csv"
+    conll.write_text('\ufeff"1","Paris is the capital of France."\n"-1","It is widely believed that he was born in 1901."\n')
+    examples = read_hedging(conll)
+    assert [e.hedged for e in examples] == [0, 1]
+    assert len(read_hedging(conll, "dev")) + len(read_hedging(conll, "train")) == 2
+
+
+def _seed_article(pipeline, stem_prefix: str) -> Article:
+    path = next(SEEDS.glob(f"{stem_prefix}*.txt"))
+    [article] = list(pipeline.parser.parse([Article(path.stem, path.read_text(encoding="utf-8"))]))
+    pipeline.enrich(article)
+    return article
+
+
+def test_input_marks_source_and_cue_and_keeps_the_predicate(pipeline):
+    article = _seed_article(pipeline, "001")
+    sentence = next(s for s in article.sentences if "informed CNN" in article.text[s.start : s.end])
+    text, context, (start, end) = sentence_input(article, sentence)
+    assert f"{SOURCE_MARKS[0]}A Ukrainian commander{SOURCE_MARKS[1]}" in text
+    assert f"{CUE_MARKS[0]}informed{CUE_MARKS[1]}" in text
+    assert text[start:end] == "informed"  # the root predicate, found again after the marks
+    assert context.startswith("speaker: ") and "ukrainian military" in context
+    assert "Ukrainian government" in context  # the end of the previous sentence
+
+
+def test_temperature_fitting_softens_overconfident_logits():
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, 600)
+    logits = rng.normal(size=(600, 3))
+    logits[np.arange(600), gold] += 1.0  # right more often than not ...
+    logits *= 6  # ... but far too sure of itself
+    temperature = fit_temperature(logits, gold)
+    assert temperature > 2
+    before = expected_calibration_error(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), gold)
+    scaled = np.exp(logits / temperature)
+    assert expected_calibration_error(scaled / scaled.sum(1, keepdims=True), gold) < before / 2
+
+
+needs_model = pytest.mark.skipif(not (DEFAULT_MODEL / "model.safetensors").exists(), reason=f"no trained model in {DEFAULT_MODEL}")
+
+
+@needs_model
+def test_shipped_model_labels_seed_sentences(pipeline):
+    article = _seed_article(pipeline, "001")
+    ModelLabeler().label([article])
+    phrases = ("A Ukrainian commander informed CNN", "it is highly likely that these troops",
+               "North Korea, which has one of the largest militaries")
+    by_words = {words: next(s for s in article.sentences if words in article.text[s.start : s.end]) for words in phrases}
+    assert by_words["A Ukrainian commander informed CNN"].speaker.label == "ukrainian_military"
+    assert by_words["it is highly likely that these troops"].certainty.label == "probable"
+    assert by_words["North Korea, which has one of the largest militaries"].speaker.label == "unattributed"
+    for sentence in article.sentences:
+        assert 0 < sentence.speaker.score <= 1 and 0 < sentence.certainty.probability <= 1
+        assert sentence.speaker.by == "model:classifier" and -3 <= sentence.factuality <= 3
+
+
+@needs_model
+def test_evaluate_commands_print_json_last(tmp_path):
+    factuality = tmp_path / "UW" / "dev.jsonl"
+    factuality.parent.mkdir()
+    factuality.write_text("\n".join(json.dumps({"text": t, "targets": [{"span1": [i, i + 1], "label": v}]}) for t, i, v in [
+        ("The army destroyed the bridge .", 2, 3.0), ("The army may have destroyed the bridge .", 4, 1.0),
+        ("The army did not destroy the bridge .", 4, -3.0)]) + "\n")
+    result = CliRunner().invoke(app, ["evaluate", "factuality", str(factuality), "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output.strip().splitlines()[-1])
+    assert set(scores) == {"pearson", "mae", "n"} and scores["n"] == 3
+    conll = tmp_path / "conll.csv"
+    conll.write_text('"1","Paris is the capital of France."\n"-1","Some believe it may be the oldest bridge."\n')
+    result = CliRunner().invoke(app, ["evaluate", "hedging", str(conll), "--json"])
+    scores = json.loads(result.output.strip().splitlines()[-1])
+    assert {"macro_f1", "uncertain_f1", "n"} <= set(scores) and scores["n"] == 2
+
+
+def test_evaluate_reports_a_missing_model_in_one_line(tmp_path):
+    conll = tmp_path / "conll.csv"
+    conll.write_text('"1","Paris is the capital of France."\n')
+    result = CliRunner().invoke(app, ["evaluate", "hedging", str(conll), "--model", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "no classifier here" in result.output
+
+
+def _tiny_shared(root):
+    """Hand-written rows in the public corpora's formats, a few per file."""
+    rows = [("The army destroyed the bridge .", 2, 3.0), ("Officials said the strike may have failed .", 6, 0.5),
+            ("The minister denied that troops crossed the border .", 5, -2.0)]
+    for name in ("UW", "MEANTIME", "UDS_IH2"):
+        for split in ("train", "dev"):
+            path = root / "factuality" / name / f"{split}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(json.dumps({"text": t, "targets": [{"span1": [i, i + 1], "label": v}]}) + "\n" for t, i, v in rows))
+    pei = root / "certainty_pei2021" / "sentence-level-certainty.jsonl"
+    pei.parent.mkdir(parents=True)
+    pei.write_text("".join(json.dumps({"finding": f, "sentence-level-certainty": v, "split": s}) + "\n" for f, v, s in [
+        ("Exercise may improve sleep.", 3.0, "train"), ("Smoking causes cancer.", 6.0, "train"), ("Coffee might help.", 2.5, "val"),
+        ("The vaccine prevents infection.", 5.5, "val")]))
+    conll = root / "conll2010_wiki" / "uncertainty-conll2010-train.csv"
+    conll.parent.mkdir(parents=True)
+    conll.write_text("".join(f'"{label}","{text}"\n' for label, text in [
+        ("1", "Paris is the capital of France."), ("-1", "Some historians believe he was born in Lyon."),
+        ("1", "The river flows into the sea."), ("-1", "It is often said that the bridge is the oldest."),
+        ("1", "The team won the cup in 1998."), ("-1", "The castle was probably built in the 12th century.")]))
+
+
+def _seed_labels(data, pipeline):
+    """Labels for two sentences of each seed article; seeds 000 and 001 train, 002 dev."""
+    from attribution.labels import SentenceLabel, sentence_hash, write_labels
+
+    labels = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        article = _seed_article(pipeline, path.stem[:3])
+        for sentence, speaker in zip(article.sentences[3:5], ("unattributed", "us_official")):
+            text = article.text[sentence.start : sentence.end]
+            labels.append(SentenceLabel(path.stem, sentence.start, sentence.end, sentence_hash(text), speaker, "certain"))
+    data.mkdir()
+    write_labels(data / "labels.jsonl", labels)
+    stems = sorted(p.stem for p in SEEDS.glob("*.txt"))
+    (data / "splits.json").write_text(json.dumps({"train": stems[:2], "dev": stems[2:], "test": []}))
+    return labels
+
+
+def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path, pipeline):
+    import hashlib
+
+    import yaml
+
+    from attribution.classify.train import load_recipe
+    from attribution.labels import write_labels
+
+    _tiny_shared(tmp_path / "shared")
+    labels = _seed_labels(tmp_path / "data", pipeline)
+    corrections = tmp_path / "corrections.jsonl"
+    write_labels(corrections, labels[:1] + labels[-1:])  # one on a train article, one on the dev article
+    recipe = load_recipe() | {"steps": 3, "batch_size": 2}
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    hashes = []
+    for run in ("a", "b"):
+        out = tmp_path / f"model_{run}"
+        result = CliRunner().invoke(app, ["train", "classifier", "--data", str(tmp_path / "data"), "--corpus", str(SEEDS),
+                                          "--shared-data", str(tmp_path / "shared"), "--recipe", str(tmp_path / "recipe.yaml"),
+                                          "--labels", str(corrections), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        digest = hashlib.sha256((out / "model.safetensors").read_bytes()).hexdigest()
+        assert digest in (out / "MODEL_CARD.md").read_text()
+        hashes.append(digest)
+    assert hashes[0] == hashes[1]  # same seed, same data: same weights
+    logged = json.loads((tmp_path / "model_a" / "training.json").read_text())
+    assert logged["recipe"]["steps"] == 3
+    assert logged["counts"]["train"]["news"] == 4 + 1  # the correction on the dev article is left out
+    article = _seed_article(pipeline, "002")
+    ModelLabeler(tmp_path / "model_a").label([article])
+    assert all(s.speaker.by == "model:classifier" for s in article.sentences)
