@@ -11,7 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from attribution.attribute.crf import CRF
-from attribution.attribute.learned import DEFAULT_DIR, CONFIG_FILE, SpanModel, spans_from_bio
+from attribution.attribute.learned import (
+    CONFIG_FILE,
+    DEFAULT_DIR,
+    SpanModel,
+    spans_from_bio,
+)
 from attribution.cli import app
 from attribution.document import Article
 from attribution.evaluate.polnear import evaluate_polnear

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from attribution.attribute.chains import recipient_relays
 from attribution.attribute.entities import link_entities
-from attribution.attribute.quotes import find_quotes
 from attribution.attribute.learned import SpanModel
+from attribution.attribute.quotes import find_quotes
 from attribution.attribute.rules import Proposal, propose, to_spans
 from attribution.document import Article, Attribution, Token
 

@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from attribution.attribute.crf import CRF
-from attribution.attribute.features import ArticleView, cue_features, role_features, role_window
+from attribution.attribute.features import (
+    ArticleView,
+    cue_features,
+    role_features,
+    role_window,
+)
 from attribution.attribute.quotes import find_quotes
 from attribution.attribute.rules import Proposal
 from attribution.document import Article, Token

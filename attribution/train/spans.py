@@ -16,10 +16,21 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from attribution.attribute.crf import CRF, DENSE_PREFIX
-from attribution.attribute.features import ArticleView, cue_features, role_features, role_window
+from attribution.attribute.features import (
+    ArticleView,
+    cue_features,
+    role_features,
+    role_window,
+)
 from attribution.attribute.learned import CONFIG_FILE, CUE_FILE, ROLE_FILE
 from attribution.document import Article
 from attribution.parse import Parser
@@ -192,8 +203,7 @@ def write_model_card(out: Path, model_config: dict, command: str, dev_scores: di
         "## Training data",
         "",
         f"{model_config['data']['corpus']} (Newell, Margolin & Ruths 2018; research use, texts not",
-        "redistributed): "
-        f"{model_config['data']['articles']} articles, {model_config['data']['attributions']} attributions, "
+        f"redistributed): {model_config['data']['articles']} articles, {model_config['data']['attributions']} attributions,",
         "one annotator per article (the first annotation file in name order).",
         f"Parser: {model_config['parser']}.",
         "",
@@ -218,8 +228,7 @@ def write_model_card(out: Path, model_config: dict, command: str, dev_scores: di
     ]
     for setting, scores in dev_scores.items():
         lines += [
-            f"{setting} (`attribution evaluate polnear ../shared/data/polnear/dev"
-            f"{' --only model' if setting == 'model' else ''}`, {scores['articles']} articles):",
+            f"{setting} (`attribution evaluate polnear ../shared/data/polnear/dev{' --only model' if setting == 'model' else ''}`, {scores['articles']} articles):",
             "",
             "| role | exact P / R / F1 | overlap P / R / F1 |",
             "|---|---|---|",
