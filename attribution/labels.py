@@ -102,6 +102,15 @@ def read_labels(path: str | Path) -> Iterator[SentenceLabel]:
                 raise ValueError(f"{path}:{number}: {error}") from error
 
 
+def labels_by_article(path: str | Path, articles: set[str] | None = None) -> dict[str, list[SentenceLabel]]:
+    """The labels of a file grouped by article, only those of `articles` when given."""
+    grouped: dict[str, list[SentenceLabel]] = {}
+    for label in read_labels(path):
+        if articles is None or label.article in articles:
+            grouped.setdefault(label.article, []).append(label)
+    return grouped
+
+
 def write_labels(path: str | Path, labels: Iterable[SentenceLabel]) -> int:
     """Write labels atomically (temp file, then rename); returns how many were written."""
     path = Path(path)

@@ -10,13 +10,12 @@ model learns when to trust the rules.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from attribution.classify.corpora import Example
 from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS, Article, Sentence
-from attribution.labels import SentenceLabel, read_labels
+from attribution.labels import labels_by_article
 
 SOURCE_MARKS = ("« ", " »")
 CUE_MARKS = ("{ ", " }")
@@ -69,10 +68,7 @@ def news_examples(labels_path: Path, corpus: Path, articles: set[str] | None, an
     `annotate` turns articles into rule-labeled articles (a Pipeline's parse and enrich); each
     gold sentence takes the input of the predicted sentence it overlaps most.
     """
-    gold: dict[str, list[SentenceLabel]] = defaultdict(list)
-    for label in read_labels(labels_path):
-        if articles is None or label.article in articles:
-            gold[label.article].append(label)
+    gold = labels_by_article(labels_path, articles)
     texts = {article_id: (corpus / f"{article_id}.txt").read_text(encoding="utf-8") for article_id in sorted(gold)}
     examples = []
     for article in annotate(Article(article_id, text) for article_id, text in texts.items()):

@@ -24,11 +24,31 @@ import torch
 import yaml
 from torch.nn import functional as F
 
-from attribution.classify.corpora import Example, read_factuality, read_hedging, read_pei
-from attribution.classify.model import FACTUALITY_DATASETS, ModelConfig, MultiTaskModel, encode, load_tokenizer
-from attribution.classify.predict import Predictor, expected_calibration_error, fit_temperature
+from attribution.classify.corpora import (
+    Example,
+    read_factuality,
+    read_hedging,
+    read_pei,
+)
+from attribution.classify.model import (
+    FACTUALITY_DATASETS,
+    ModelConfig,
+    MultiTaskModel,
+    encode,
+    load_tokenizer,
+)
+from attribution.classify.predict import (
+    Predictor,
+    expected_calibration_error,
+    fit_temperature,
+)
 from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS
-from attribution.evaluate.classifier import certainty_scores, factuality_scores, hedging_scores, news_scores
+from attribution.evaluate.classifier import (
+    certainty_scores,
+    factuality_scores,
+    hedging_scores,
+    news_scores,
+)
 from attribution.labels import read_labels
 
 

@@ -8,14 +8,13 @@ matches the article text are skipped and counted.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
 from sklearn.metrics import accuracy_score, f1_score
 
 from attribution.document import Article
-from attribution.labels import SentenceLabel, read_labels
+from attribution.labels import SentenceLabel, labels_by_article
 from attribution.pipeline import Annotated, Pipeline
 
 
@@ -28,10 +27,7 @@ def load_split(splits: Path, split: str) -> set[str]:
 
 def evaluate_sentences(gold_path: Path, corpus: Path, pipeline: Pipeline, articles: set[str] | None = None,
                        workers: int = 0) -> dict:
-    gold: dict[str, list[SentenceLabel]] = defaultdict(list)
-    for label in read_labels(gold_path):
-        if articles is None or label.article in articles:
-            gold[label.article].append(label)
+    gold = labels_by_article(gold_path, articles)
     texts = {article_id: (corpus / f"{article_id}.txt").read_text(encoding="utf-8") for article_id in gold}
     pairs: list[tuple[SentenceLabel, dict]] = []
     stale = 0
