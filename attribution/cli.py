@@ -8,7 +8,13 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from attribution.ingest import IngestError, read_articles
 from attribution.parse import ParserUnavailable
@@ -184,7 +190,15 @@ def train_classifier(
 
     from rich.progress import Progress as Bar
 
-    from attribution.classify.train import Corpora, dev_scores, load_recipe, public_corpora, train, war_news_corpora
+    from attribution.classify.train import (
+        Corpora,
+        dev_scores,
+        load_recipe,
+        public_corpora,
+        recipe_context,
+        train,
+        war_news_corpora,
+    )
 
     if threads:
         import torch
@@ -196,7 +210,8 @@ def train_classifier(
     corpora = Corpora()
     try:
         public_corpora(shared_data, corpora)
-        war_news_corpora(corpora, data / "labels.jsonl", corpus or shared_data / "war_news" / "articles", data / "splits.json", labels)
+        war_news_corpora(corpora, data / "labels.jsonl", corpus or shared_data / "war_news" / "articles", data / "splits.json", labels,
+                         recipe_context(settings))
     except (OSError, ValueError) as error:
         err.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from attribution.classify.inputs import article_inputs
+from attribution.classify.inputs import Context, article_inputs
 from attribution.classify.labeler import DEFAULT_MODEL
 from attribution.classify.predict import Predictor
 from attribution.document import Article
@@ -35,11 +35,11 @@ def main() -> None:
     articles = list(pipeline.parser.parse([Article(p.stem, p.read_text(encoding="utf-8")) for p in paths]))
     for article in articles:
         pipeline.enrich(article)
-    examples = [example for _, example in article_inputs(articles)]
 
     started = time.perf_counter()
     predictor = Predictor.load(args.model)
     load_seconds = time.perf_counter() - started
+    examples = [example for _, example in article_inputs(articles, Context(**predictor.model.config.context))]
     predictor.predict(examples[:64])  # warm-up
     timings = []
     for _ in range(args.repeat):
@@ -48,6 +48,7 @@ def main() -> None:
         timings.append(time.perf_counter() - started)
     best = min(timings)
     print(json.dumps({"sentences": len(examples), "articles": len(articles), "threads": torch.get_num_threads(),
+                      "bfloat16": predictor.bfloat16,
                       "load_seconds": round(load_seconds, 2), "seconds": round(best, 2),
                       "sentences_per_second": round(len(examples) / best, 1)}))
 

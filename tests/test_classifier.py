@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from attribution.classify.corpora import read_factuality, read_hedging, read_pei, unit_to_pei
-from attribution.classify.inputs import CUE_MARKS, SOURCE_MARKS, sentence_input
+from attribution.classify.inputs import CUE_MARKS, SOURCE_MARKS, Context, sentence_input
 from attribution.classify.labeler import DEFAULT_MODEL, ModelLabeler
 from attribution.classify.predict import expected_calibration_error, fit_temperature
 from attribution.cli import app
@@ -63,6 +63,17 @@ def test_input_marks_source_and_cue_and_keeps_the_predicate(pipeline):
     assert text[start:end] == "informed"  # the root predicate, found again after the marks
     assert context.startswith("speaker: ") and "ukrainian military" in context
     assert "Ukrainian government" in context  # the end of the previous sentence
+
+
+def test_context_can_carry_the_article_lead(pipeline):
+    article = _seed_article(pipeline, "001")
+    first, later = article.sentences[0], article.sentences[5]
+    lead = " ".join(article.text[first.start : first.start + 40].split())
+    _, context, _ = sentence_input(article, later, Context(lead_chars=40, previous_chars=0))
+    hint, carried = context.split(" ; ")
+    assert hint.startswith("speaker: ") and carried == lead
+    _, context, _ = sentence_input(article, first, Context(lead_chars=40, previous_chars=100))
+    assert context.split(" ; ")[1:] == ["", ""]  # the lead itself has neither lead nor previous sentence
 
 
 def test_temperature_fitting_softens_overconfident_logits():

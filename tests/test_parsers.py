@@ -6,6 +6,7 @@ import pytest
 from stanza.utils.conll import CoNLL
 
 from attribution.attribute import attribute
+from attribution.attribute.learned import load_span_model
 from attribution.document import Article
 from attribution.hedging import find_cues
 from attribution.labeling import label_article
@@ -90,6 +91,17 @@ def test_stanza_adapter_from_conllu_feeds_the_same_rules():
     relay = next(a for a in article.attributions if a.kind == "relay")
     assert told.via == relay.id and article.span_text(relay.source) == "CNN"
     assert article.sentences[2].certainty.label == "possible"
+
+
+def test_span_model_works_on_a_stanza_parse_without_token_vectors():
+    """Stanza gives no token vectors; the span model then tags from its sparse features alone."""
+    article = Article("stanza-test", TEXT)
+    add_document(article, CoNLL.conll2doc(input_str=CONLLU))
+    assert article.vectors is None
+    attribute(article, load_span_model(None), rules=False)
+    found = {(article.span_text(a.source), article.span_text(a.cue)) for a in article.attributions}
+    assert ("A Ukrainian commander", "told") in found
+    assert any(cue == "added" for _, cue in found)
 
 
 def test_spacy_gives_the_same_attributions_on_the_same_text(pipeline):

@@ -2,8 +2,11 @@
 
 The sentence is the first segment, with the source of its main attribution between « » and the
 cue between { }; the second segment gives what the parse and the rules found (the speaker's
-resolved name and the rules' guess at its label) and the end of the previous sentence, which is
-what a reader needs for "he said" and for quotes that go on from one sentence to the next.
+resolved name and the rules' guess at its label), the start of the article (its lead says whose
+address or statement the article is) and the end of the previous sentence, which is what a
+reader needs for "he said" and for quotes that go on from one sentence to the next. How much of
+the lead and of the previous sentence is a model's setting (`Context`), since every word of
+context costs inference time.
 Training builds its war-news examples with the same function, from the same rule output, so the
 model learns when to trust the rules.
 """
@@ -11,6 +14,7 @@ model learns when to trust the rules.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from attribution.classify.corpora import Example
@@ -19,10 +23,21 @@ from attribution.labels import labels_by_article
 
 SOURCE_MARKS = ("« ", " »")
 CUE_MARKS = ("{ ", " }")
-_CONTEXT_CHARS = 100  # of the previous sentence: its end is what "he said" and open quotes need; more costs speed
 
 
-def sentence_input(article: Article, sentence: Sentence) -> tuple[str, str, tuple[int, int]]:
+@dataclass(frozen=True)
+class Context:
+    """Characters of context in the second segment (both cost speed: about 4 characters a word piece)."""
+
+    lead_chars: int = 0  # from the article's start, for the sentences after the first
+    previous_chars: int = 100  # from the end of the previous sentence
+
+
+def _clip(text: str) -> str:
+    return " ".join(text.split())
+
+
+def sentence_input(article: Article, sentence: Sentence, context: Context = Context()) -> tuple[str, str, tuple[int, int]]:
     """(text, context, character span of the main predicate in text) for a rule-labeled sentence."""
     marks: list[tuple[int, int, tuple[str, str]]] = []
     attribution = next((a for a in article.attributions if a.id == sentence.attribution), None)
@@ -40,9 +55,14 @@ def sentence_input(article: Article, sentence: Sentence) -> tuple[str, str, tupl
         entity = next((e for e in article.entities if e.id == attribution.entity), None)
         name = entity.name if entity is not None else (article.span_text(attribution.source) or "unnamed")
         hint = f"speaker: {name} ({(attribution.speaker or 'other_source').replace('_', ' ')})"
-    previous = article.sentences[sentence.id - 1] if sentence.id > 0 else None
-    context = article.text[max(previous.start, previous.end - _CONTEXT_CHARS) : previous.end] if previous else ""
-    return text, f"{hint} ; {' '.join(context.split())}", predicate_span
+    parts = [hint]
+    if context.lead_chars:  # empty in the first sentence, which is the lead
+        first = article.sentences[0]
+        parts.append(_clip(article.text[first.start : min(first.end, first.start + context.lead_chars)]) if sentence.id else "")
+    if context.previous_chars:
+        previous = article.sentences[sentence.id - 1] if sentence.id else None
+        parts.append(_clip(article.text[max(previous.start, previous.end - context.previous_chars) : previous.end]) if previous else "")
+    return text, " ; ".join(parts), predicate_span
 
 
 def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, tuple[str, str]]],
@@ -62,7 +82,8 @@ def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, tuple[s
     return "".join(pieces), (moved(predicate[0], True), moved(predicate[1], False))
 
 
-def news_examples(labels_path: Path, corpus: Path, articles: set[str] | None, annotate) -> list[Example]:
+def news_examples(labels_path: Path, corpus: Path, articles: set[str] | None, annotate,
+                  context: Context = Context()) -> list[Example]:
     """War-news examples from the team's labels: the rules annotate, the labels give the targets.
 
     `annotate` turns articles into rule-labeled articles (a Pipeline's parse and enrich); each
@@ -76,14 +97,14 @@ def news_examples(labels_path: Path, corpus: Path, articles: set[str] | None, an
             if not label.matches(article.text):
                 continue
             sentence = max(article.sentences, key=lambda s: min(s.end, label.end) - max(s.start, label.start))
-            text, context, _ = sentence_input(article, sentence)
-            examples.append(Example("news", text, context, speaker=SPEAKER_LABELS.index(label.speaker),
+            text, pair, _ = sentence_input(article, sentence, context)
+            examples.append(Example("news", text, pair, speaker=SPEAKER_LABELS.index(label.speaker),
                                     certainty=CERTAINTY_LABELS.index(label.certainty)))
     return examples
 
 
-def article_inputs(articles: Sequence[Article]) -> Iterable[tuple[Sentence, Example]]:
+def article_inputs(articles: Sequence[Article], context: Context = Context()) -> Iterable[tuple[Sentence, Example]]:
     for article in articles:
         for sentence in article.sentences:
-            text, context, predicate = sentence_input(article, sentence)
-            yield sentence, Example("news", text, context, predicates=[predicate])
+            text, pair, predicate = sentence_input(article, sentence, context)
+            yield sentence, Example("news", text, pair, predicates=[predicate])

