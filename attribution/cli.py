@@ -187,9 +187,11 @@ def train_classifier(
 ) -> None:
     """Train the sentence classifier on the team's labels and the public corpora; write OUT with its model card."""
     import json
+    from dataclasses import asdict, replace
 
     from rich.progress import Progress as Bar
 
+    from attribution.classify.inputs import Context
     from attribution.classify.train import (
         Corpora,
         dev_scores,
@@ -198,6 +200,7 @@ def train_classifier(
         recipe_context,
         train,
         war_news_corpora,
+        war_news_dev,
     )
 
     if threads:
@@ -222,7 +225,13 @@ def train_classifier(
 
     previous = previous or DEFAULT_MODEL
     if (previous / WEIGHTS).is_file():
-        print(json.dumps({"before": dev_scores(_predictor(previous), corpora)}))
+        before = _predictor(previous)
+        scored = corpora
+        if before.model.config.context != asdict(recipe_context(settings)):  # it reads its own kind of input
+            scored = replace(corpora, dev=corpora.dev | {"news": war_news_dev(
+                data / "labels.jsonl", corpus or shared_data / "war_news" / "articles", data / "splits.json",
+                Context(**before.model.config.context))})
+        print(json.dumps({"before": dev_scores(before, scored)}))
     with Bar(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
              TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("train", total=settings["steps"], loss=0.0)

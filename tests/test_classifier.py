@@ -183,7 +183,8 @@ def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path, pipelin
     labels = _seed_labels(tmp_path / "data", pipeline)
     corrections = tmp_path / "corrections.jsonl"
     write_labels(corrections, labels[:1] + labels[-1:])  # one on a train article, one on the dev article
-    recipe = load_recipe() | {"steps": 3, "batch_size": 2}
+    # Context unlike the shipped model's: its "before" scores need inputs of its own kind.
+    recipe = load_recipe() | {"steps": 3, "batch_size": 2, "context": {"lead_chars": 30, "previous_chars": 20}}
     (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
     hashes = []
     for run in ("a", "b"):
@@ -192,6 +193,8 @@ def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path, pipelin
                                           "--shared-data", str(tmp_path / "shared"), "--recipe", str(tmp_path / "recipe.yaml"),
                                           "--labels", str(corrections), "--out", str(out)])
         assert result.exit_code == 0, result.output
+        assert '{"before": ' in result.output and '{"after": ' in result.output
+        assert json.loads((out / "config.json").read_text())["context"] == {"lead_chars": 30, "previous_chars": 20}
         digest = hashlib.sha256((out / "model.safetensors").read_bytes()).hexdigest()
         assert digest in (out / "MODEL_CARD.md").read_text()
         hashes.append(digest)

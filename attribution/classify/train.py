@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -131,7 +131,7 @@ def train(recipe: dict, corpora: Corpora, out: Path, on_step: Callable[[int, flo
     torch.manual_seed(seed)
     rng = random.Random(seed)
     config = ModelConfig(max_length=recipe["max_length"], lora_r=recipe["lora"]["r"], lora_alpha=recipe["lora"]["alpha"],
-                         lora_dropout=recipe["lora"]["dropout"], context=dict(recipe_context(recipe).__dict__))
+                         lora_dropout=recipe["lora"]["dropout"], context=asdict(recipe_context(recipe)))
     model = MultiTaskModel.create(config)
     tokenizer = load_tokenizer()
     tasks = [t for t in recipe["tasks"] if corpora.train.get(t)]
@@ -254,8 +254,10 @@ come from the wheel. Labels follow `../shared/spec/GUIDELINES.md`.
 {data_rows}
 
 Sources: {'; '.join(corpora.sources)}.
-War-news inputs are built from the rule annotator's output (source and cue marked, the
-previous sentence as context), exactly as at annotation time.
+War-news inputs are built from the annotator's attributions exactly as at annotation time:
+the sentence with its source and cue marked, then as context the speaker's resolved name with
+the rules' label guess, the first {recipe_context(recipe).lead_chars} characters of the article and the last
+{recipe_context(recipe).previous_chars} characters of the previous sentence.
 
 ## Dev scores
 
@@ -292,17 +294,10 @@ def war_news_corpora(corpora: Corpora, labels: Path, corpus: Path, splits: Path,
     Extra labels on dev or test articles are left out, so dev and test stay unseen.
     """
     from attribution.classify.inputs import news_examples
-    from attribution.pipeline import Pipeline
 
     split = json.loads(splits.read_text(encoding="utf-8"))
     held_out = set(split.get("dev", [])) | set(split.get("test", []))
-    pipeline = Pipeline(formats=())
-
-    def annotate(articles):
-        for article in pipeline.parser.parse(list(articles)):
-            pipeline.enrich(article)
-            yield article
-
+    annotate = _rule_annotator()
     corpora.train["news"] = news_examples(labels, corpus, set(split["train"]), annotate, context)
     corpora.dev["news"] = news_examples(labels, corpus, set(split["dev"]), annotate, context)
     corpora.sources.append(f"{labels} (articles of {splits.name}: train / dev; texts from {corpus})")
@@ -310,3 +305,25 @@ def war_news_corpora(corpora: Corpora, labels: Path, corpus: Path, splits: Path,
         kept = {label.article for label in read_labels(path)} - held_out
         corpora.train["news"] += news_examples(path, corpus, kept, annotate, context)
         corpora.sources.append(f"{path} (extra labels, {len(kept)} articles outside dev and test)")
+
+
+def war_news_dev(labels: Path, corpus: Path, splits: Path, context: Context) -> list[Example]:
+    """The dev articles' examples alone, for scoring a model whose inputs carry other context."""
+    from attribution.classify.inputs import news_examples
+
+    split = json.loads(splits.read_text(encoding="utf-8"))
+    return news_examples(labels, corpus, set(split["dev"]), _rule_annotator(), context)
+
+
+def _rule_annotator():
+    """Parse and enrich articles as `annotate` does before the labeler: the classifier's input."""
+    from attribution.pipeline import Pipeline
+
+    pipeline = Pipeline(formats=())
+
+    def annotate(articles):
+        for article in pipeline.parser.parse(list(articles)):
+            pipeline.enrich(article)
+            yield article
+
+    return annotate
