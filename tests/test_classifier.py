@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from attribution.classify.corpora import read_factuality, read_hedging, read_pei, unit_to_pei
+from attribution.classify.corpora import (
+    read_factuality,
+    read_hedging,
+    read_pei,
+    unit_to_pei,
+)
 from attribution.classify.inputs import CUE_MARKS, SOURCE_MARKS, Context, sentence_input
 from attribution.classify.labeler import DEFAULT_MODEL, ModelLabeler
 from attribution.classify.predict import expected_calibration_error, fit_temperature
