@@ -48,7 +48,7 @@ def bfloat16_is_fast() -> bool:
     """Whether the CPU multiplies bfloat16 matrices in hardware (AMX).
 
     There, autocasting to bfloat16 runs the encoder about twice as fast (training 1.5x) and
-    changes almost no prediction (measured on the war-news dev set in models/classifier's card);
+    changes almost no prediction (measured on the war-news dev set; README, sentence labels);
     elsewhere bfloat16 is emulated and slower than float32.
     """
     return bool(torch.cpu.get_capabilities().get("amx_bf16"))

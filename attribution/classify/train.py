@@ -297,7 +297,7 @@ def war_news_corpora(corpora: Corpora, labels: Path, corpus: Path, splits: Path,
 
     split = json.loads(splits.read_text(encoding="utf-8"))
     held_out = set(split.get("dev", [])) | set(split.get("test", []))
-    annotate = _rule_annotator()
+    annotate = _input_annotator()
     corpora.train["news"] = news_examples(labels, corpus, set(split["train"]), annotate, context)
     corpora.dev["news"] = news_examples(labels, corpus, set(split["dev"]), annotate, context)
     corpora.sources.append(f"{labels} (articles of {splits.name}: train / dev; texts from {corpus})")
@@ -312,11 +312,11 @@ def war_news_dev(labels: Path, corpus: Path, splits: Path, context: Context) -> 
     from attribution.classify.inputs import news_examples
 
     split = json.loads(splits.read_text(encoding="utf-8"))
-    return news_examples(labels, corpus, set(split["dev"]), _rule_annotator(), context)
+    return news_examples(labels, corpus, set(split["dev"]), _input_annotator(), context)
 
 
-def _rule_annotator():
-    """Parse and enrich articles as `annotate` does before the labeler: the classifier's input."""
+def _input_annotator():
+    """Parse, attribute and enrich articles as `annotate` does before its labeler: what the classifier reads."""
     from attribution.pipeline import Pipeline
 
     pipeline = Pipeline(formats=())
