@@ -187,11 +187,10 @@ def train_classifier(
 ) -> None:
     """Train the sentence classifier on the team's labels and the public corpora; write OUT with its model card."""
     import json
-    from dataclasses import asdict, replace
+    from dataclasses import replace
 
     from rich.progress import Progress as Bar
 
-    from attribution.classify.inputs import Context
     from attribution.classify.train import (
         Corpora,
         dev_scores,
@@ -227,10 +226,10 @@ def train_classifier(
     if (previous / WEIGHTS).is_file():
         before = _predictor(previous)
         scored = corpora
-        if before.model.config.context != asdict(recipe_context(settings)):  # it reads its own kind of input
+        if before.model.config.input_context != recipe_context(settings):  # it reads its own kind of input
             scored = replace(corpora, dev=corpora.dev | {"news": war_news_dev(
                 data / "labels.jsonl", corpus or shared_data / "war_news" / "articles", data / "splits.json",
-                Context(**before.model.config.context))})
+                before.model.config.input_context)})
         print(json.dumps({"before": dev_scores(before, scored)}))
     with Bar(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
              TimeElapsedColumn(), console=err) as bar:

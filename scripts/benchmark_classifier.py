@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from attribution.classify.inputs import Context, article_inputs
+from attribution.classify.inputs import article_inputs
 from attribution.classify.labeler import DEFAULT_MODEL
 from attribution.classify.predict import Predictor
 from attribution.document import Article
@@ -39,7 +39,7 @@ def main() -> None:
     started = time.perf_counter()
     predictor = Predictor.load(args.model)
     load_seconds = time.perf_counter() - started
-    examples = [example for _, example in article_inputs(articles, Context(**predictor.model.config.context))]
+    examples = [example for _, example in article_inputs(articles, predictor.model.config.input_context)]
     predictor.predict(examples[:64])  # warm-up
     timings = []
     for _ in range(args.repeat):

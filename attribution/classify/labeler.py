@@ -47,11 +47,11 @@ class ModelLabeler:
         return self._predictor
 
     def label(self, articles: Sequence[Article]) -> None:
-        from attribution.classify.inputs import Context, article_inputs
+        from attribution.classify.inputs import article_inputs
 
         for article in articles:
             label_article(article)  # the rules' main attribution, source and cues
-        pairs = list(article_inputs(articles, Context(**self.config.context)))
+        pairs = list(article_inputs(articles, self.config.input_context))
         if not pairs:
             return
         predictor = self._load()

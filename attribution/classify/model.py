@@ -26,6 +26,7 @@ from torch import nn
 
 from attribution.classify.corpora import Example
 from attribution.classify.encoder import BertEncoder, Tokenizer
+from attribution.classify.inputs import Context
 from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS
 
 FACTUALITY_DATASETS = ("UW", "MEANTIME", "UDS_IH2")
@@ -69,11 +70,15 @@ class ModelConfig:
     speaker_labels: list[str] = field(default_factory=lambda: list(SPEAKER_LABELS))
     certainty_labels: list[str] = field(default_factory=lambda: list(CERTAINTY_LABELS))
     factuality_datasets: list[str] = field(default_factory=lambda: list(FACTUALITY_DATASETS))
-    # What the war-news inputs carry besides the sentence (inputs.Context); training and
-    # annotation must build them alike.
-    context: dict[str, int] = field(default_factory=lambda: {"lead_chars": 0, "previous_chars": 100})
+    # What the war-news inputs carry besides the sentence; training and annotation must build
+    # them alike. Folders saved before this setting existed get Context's defaults.
+    context: dict[str, int] = field(default_factory=lambda: asdict(Context()))
     # Softmax temperatures fitted on dev (calibration); 1.0 until fitted.
     temperatures: dict[str, float] = field(default_factory=lambda: {"speaker": 1.0, "certainty": 1.0, "hedge": 1.0})
+
+    @property
+    def input_context(self) -> Context:
+        return Context(**self.context)
 
     @classmethod
     def read(cls, folder: Path) -> ModelConfig:
