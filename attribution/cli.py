@@ -349,11 +349,20 @@ def train_spans_command(
     parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
     iterations: int = typer.Option(150, help="L-BFGS iterations per tagger."),
     max_articles: int = typer.Option(0, help="Train on the first N articles only (0: all)."),
+    no_taggers: bool = typer.Option(False, "--no-taggers", help="Train the CRFs only (cues and roles from them)."),
+    tagger_steps: int = typer.Option(0, help="Stop each contextual tagger after N steps (0: its recipe's epochs)."),
+    threads: int = typer.Option(0, help="Torch threads for the contextual taggers (0: torch's default)."),
 ) -> None:
-    """Train the span extractor (cue and role taggers) on PolNeAR train; score it on dev."""
+    """Train the span extractor (contextual taggers, CRF cue and role taggers) on PolNeAR train; score it on dev."""
     from attribution.train.spans import TrainConfig, run_training
+    from attribution.train.tagger import load_recipes
 
-    run_training(polnear, out, parses, TrainConfig(iterations=iterations, max_articles=max_articles), err)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    taggers = {} if no_taggers else load_recipes(tagger_steps)
+    run_training(polnear, out, parses, TrainConfig(iterations=iterations, max_articles=max_articles, taggers=taggers), err)
 
 
 app.command()(review)

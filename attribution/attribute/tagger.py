@@ -1,0 +1,235 @@
+"""The contextual span tagger: all-MiniLM-L6-v2 with LoRA adapters and a token head.
+
+The CRF cue tagger (`learned.py`) sees a token's words, its parse and spaCy's small context
+vectors; most cues it misses are words it never saw as cues in training ("wants", "backed",
+"in"). This tagger reads each sentence with a pretrained encoder, so a cue is recognised by
+what it does in its sentence. Per token it gives three B/I/O decisions, one per role (cue,
+source, content): roles nest (a content holds other attributions' cues), so each has its own.
+The span extractor takes its cues from here. A second tagger of the same kind reads one cue
+at a time (its word pieces marked with segment id 1, in a window of its sentence and
+neighbours) and tags that cue's source and content; the parse then fixes their boundaries.
+
+A token is read at its first word piece; a long sentence is read in consecutive windows of
+whole tokens.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from attribution.classify.encoder import Tokenizer
+from attribution.classify.model import base_encoder, bfloat16_is_fast, load_tokenizer, merge_adapters
+from attribution.document import Article, Sentence
+
+TAGS = ("O", "B", "I")
+ADAPTER_PREFIX = "adapter."
+IGNORE = -100  # word pieces after a token's first, and padding, carry no label
+# Window size in characters per word piece of max_length: English news averages about 4.5
+# characters a piece, so windows rarely reach the truncation (tokens beyond it stay untagged).
+CHARS_PER_PIECE = 3
+
+
+@dataclass
+class TaggerConfig:
+    name: str = "tagger"  # the stem of the model's two files in its folder
+    roles: list[str] = field(default_factory=lambda: ["cue", "source", "content"])
+    mark_cue: bool = False  # the input marks one cue (segment id 1) and the roles are that cue's
+    # The role tagger's window: its sentence and the neighbours at these offsets, where they fit.
+    neighbours: list[int] = field(default_factory=lambda: [1, -1])
+    max_length: int = 160
+    # Encoder layers used, of the base's six: annotate runs both taggers on every article, and
+    # three halve their time for 1.5-3.5 points of attribution F1 (README, spans).
+    layers: int = 6
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    # Added to a role's tag scores before the argmax (chosen on dev): more or fewer spans.
+    bias: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def files(self) -> tuple[str, str]:
+        """The weights file and the config file."""
+        return f"{self.name}.safetensors", f"{self.name}.json"
+
+
+SENTENCE_TAGGER = TaggerConfig(layers=3)
+ROLE_TAGGER = TaggerConfig(name="role_tagger", roles=["source", "content"], mark_cue=True, layers=3)
+
+
+class TokenTagger(nn.Module):
+    def __init__(self, config: TaggerConfig, encoder: nn.Module) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        self.dropout = nn.Dropout(0.1)
+        self.head = nn.Linear(384, len(config.roles) * len(TAGS))
+
+    @classmethod
+    def create(cls, config: TaggerConfig) -> TokenTagger:
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, target_modules=config.lora_targets, bias="none")
+        return cls(config, get_peft_model(_truncated(base_encoder(), config.layers), lora))
+
+    @classmethod
+    def load(cls, folder: Path, name: str) -> TokenTagger:
+        """For inference: adapters merged into the base encoder, eval mode."""
+        config = TaggerConfig(**json.loads((folder / f"{name}.json").read_text(encoding="utf-8")))
+        encoder = _truncated(base_encoder(), config.layers)
+        state = {k: v.float() for k, v in load_file(folder / config.files[0]).items()}
+        merge_adapters(encoder, state, ADAPTER_PREFIX, config.lora_alpha / config.lora_r)
+        model = cls(config, encoder)
+        model.load_state_dict(state, strict=False)
+        return model.eval()
+
+    def save(self, folder: Path) -> None:
+        from peft import get_peft_model_state_dict
+
+        folder.mkdir(parents=True, exist_ok=True)
+        weights, config = self.config.files
+        state = {f"{ADAPTER_PREFIX}{k}": v for k, v in get_peft_model_state_dict(self.encoder).items()}
+        state.update({k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")})
+        save_file({k: v.detach().to(torch.float16).contiguous() for k, v in state.items()}, folder / weights)
+        (folder / config).write_text(json.dumps(asdict(self.config), indent=2) + "\n", encoding="utf-8")
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Scores (batch, word pieces, roles, tags)."""
+        hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                              token_type_ids=batch["token_type_ids"])
+        scores = self.head(self.dropout(hidden))
+        return scores.view(*scores.shape[:2], len(self.config.roles), len(TAGS))
+
+
+def _truncated(encoder: nn.Module, layers: int) -> nn.Module:
+    encoder.encoder.layer = encoder.encoder.layer[:layers]
+    return encoder
+
+
+@dataclass
+class Window:
+    """One encoder input: tokens[first:last] of an article, read from its text[start:end]."""
+
+    start: int
+    end: int
+    first: int
+    last: int
+    cue: tuple[int, ...] = ()  # the marked cue's tokens, for the role tagger
+
+
+def windows(article: Article, sentence: Sentence, max_chars: int) -> list[Window]:
+    """The sentence, cut at token boundaries into pieces of at most `max_chars` characters."""
+    tokens = article.tokens
+    pieces, first = [], sentence.token_start
+    while first < sentence.token_end:
+        last = first + 1
+        while last < sentence.token_end and tokens[last].end - tokens[first].start <= max_chars:
+            last += 1
+        pieces.append(Window(tokens[first].start, tokens[last - 1].end, first, last))
+        first = last
+    return pieces
+
+
+def cue_window(article: Article, sentence_of: list[int], cue: list[int], max_chars: int, neighbours: tuple[int, ...] = (1, -1)) -> Window:
+    """The cue's sentence, then the next and the previous one where they fit in `max_chars`
+    (contents run on after "he said:", sources sit before); a sentence too long alone is cut
+    around the cue."""
+    tokens, sentences = article.tokens, article.sentences
+    own = sentences[sentence_of[cue[0]]]
+    first, last = own.token_start, own.token_end
+    if tokens[last - 1].end - tokens[first].start > max_chars:
+        middle = (tokens[cue[0]].start + tokens[cue[-1]].end) // 2
+        while first < cue[0] and middle - tokens[first].start > max_chars // 2:
+            first += 1
+        while last - 1 > cue[-1] and tokens[last - 1].end - tokens[first].start > max_chars:
+            last -= 1
+    else:
+        for neighbour in (own.id + offset for offset in neighbours):
+            if 0 <= neighbour < len(sentences):
+                other = sentences[neighbour]
+                a, b = min(first, other.token_start), max(last, other.token_end)
+                if tokens[b - 1].end - tokens[a].start <= max_chars:
+                    first, last = a, b
+    return Window(tokens[first].start, tokens[last - 1].end, first, last, tuple(cue))
+
+
+def encode(tokenizer: Tokenizer, texts: list[str], token_starts: list[np.ndarray], max_length: int,
+           marked: list[list[tuple[int, int]]] | None = None) -> tuple[dict[str, torch.Tensor], list[np.ndarray]]:
+    """A batch of texts, and for each text the word piece at which each of its tokens (given by
+    its start offset) is read; -1 for a token beyond the truncation. Word pieces inside a text's
+    `marked` character spans get segment id 1."""
+    batch = tokenizer(texts, None, max_length)
+    offsets = batch.pop("offset_mapping").numpy()
+    positions = []
+    for row, starts_of_tokens in enumerate(token_starts):
+        starts, ends = offsets[row, :, 0], offsets[row, :, 1]
+        real = np.flatnonzero(ends > starts)  # not [CLS], [SEP] or padding
+        # the first word piece ending after the token's start
+        found = np.searchsorted(ends[real], starts_of_tokens, side="right")
+        positions.append(np.where(found < len(real), real[np.minimum(found, max(len(real) - 1, 0))], -1) if len(real)
+                         else np.full(len(starts_of_tokens), -1))
+        for start, end in marked[row] if marked else ():
+            inside = real[(starts[real] < end) & (ends[real] > start)]
+            batch["token_type_ids"][row, inside] = 1
+    return batch, positions
+
+
+def window_inputs(article: Article, chosen: list[Window]) -> tuple[list[str], list[np.ndarray], list[list[tuple[int, int]]]]:
+    """Texts, token starts within them and marked cue spans, for `encode`."""
+    texts = [article.text[w.start : w.end] for w in chosen]
+    starts = [np.array([t.start - w.start for t in article.tokens[w.first : w.last]]) for w in chosen]
+    marks = [[(article.tokens[i].start - w.start, article.tokens[i].end - w.start) for i in w.cue] for w in chosen]
+    return texts, starts, marks
+
+
+class Tagger:
+    """Inference over whole articles: per token and role, the tag log-probabilities."""
+
+    def __init__(self, model: TokenTagger, tokenizer: Tokenizer | None = None, bfloat16: bool | None = None) -> None:
+        self.model = model
+        self.tokenizer = tokenizer or load_tokenizer()
+        if bfloat16_is_fast() if bfloat16 is None else bfloat16:
+            # Weights cast once: autocast would cast them again on every call (12% of the time
+            # at these small batches); dev scores are the same.
+            self.model.to(torch.bfloat16)
+
+    @classmethod
+    def load(cls, folder: Path, name: str, tokenizer: Tokenizer | None = None) -> Tagger:
+        return cls(TokenTagger.load(folder, name), tokenizer)
+
+    @property
+    def max_chars(self) -> int:
+        return CHARS_PER_PIECE * self.model.config.max_length
+
+    @torch.inference_mode()
+    def scores(self, article: Article, pieces: list[Window], batch_size: int = 8) -> list[np.ndarray]:
+        """For each window, (its tokens, roles, tags); zero rows for tokens lost to truncation."""
+        was_training = self.model.training
+        self.model.eval()
+        out: list[np.ndarray] = [np.zeros(0)] * len(pieces)
+        order = sorted(range(len(pieces)), key=lambda k: pieces[k].end - pieces[k].start)  # similar lengths share a batch
+        for first in range(0, len(order), batch_size):
+            chosen = order[first : first + batch_size]
+            texts, starts, marks = window_inputs(article, [pieces[k] for k in chosen])
+            batch, positions = encode(self.tokenizer, texts, starts, self.model.config.max_length,
+                                      marks if self.model.config.mark_cue else None)
+            logits = self.model(batch)
+            logprobs = torch.log_softmax(logits.float(), dim=-1).numpy()
+            for row, (k, where) in enumerate(zip(chosen, positions)):
+                read = where >= 0
+                scores = np.zeros((len(where), len(self.model.config.roles), len(TAGS)), dtype=np.float32)
+                scores[read] = logprobs[row, where[read]]
+                out[k] = scores
+        self.model.train(was_training)
+        return out
+
+    def labels(self, scores: np.ndarray, role: str) -> list[str]:
+        """B/I/O per token for one role, after the configured bias."""
+        bias = np.array(self.model.config.bias.get(role, [0.0] * len(TAGS)))
+        return [TAGS[k] for k in (scores[:, self.model.config.roles.index(role)] + bias).argmax(-1)]

@@ -1,0 +1,193 @@
+"""Train the contextual taggers (`attribute/tagger.py`) on PolNeAR's train split.
+
+The sentence tagger reads every sentence of every article (long ones in several windows); each
+token gets a B/I/O tag per role (cue, source, content) from all gold attributions. The role
+tagger reads one gold cue at a time, marked, in its window; each token gets B/I/O for that
+attribution's source and content. LoRA adapters and the token head are trained with AdamW, a
+linear warmup and decay, fixed seeds, in bfloat16 where the CPU is fast at it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict, dataclass
+from importlib import resources
+
+import numpy as np
+import torch
+import yaml
+from torch.nn import functional as F
+
+from attribution.attribute.features import ArticleView
+from attribution.attribute.tagger import (
+    CHARS_PER_PIECE,
+    IGNORE,
+    TAGS,
+    TaggerConfig,
+    TokenTagger,
+    cue_window,
+    encode,
+    window_inputs,
+    windows,
+)
+from attribution.classify.model import autocast, bfloat16_is_fast, load_tokenizer
+from attribution.document import Article
+from attribution.train.polnear import Fragments, GoldArticle
+
+
+@dataclass(frozen=True)
+class TaggerRecipe:
+    """How one tagger is trained; the shipped recipes are in resources/span_taggers.yaml."""
+
+    seed: int = 13
+    epochs: float = 2.0
+    batch_size: int = 32
+    learning_rate: float = 1e-3  # adapters
+    head_learning_rate: float = 2e-3
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    cue_loss_weight: float = 1.0  # weight of the cue role's loss (the sentence tagger's)
+    max_steps: int = 0  # 0: as many as the epochs take (a few, for tests)
+
+
+def load_recipes(max_steps: int = 0) -> dict[str, TaggerRecipe]:
+    """The recipe of each tagger, by the tagger's name, from resources/span_taggers.yaml."""
+    text = resources.files("attribution.resources").joinpath("span_taggers.yaml").read_text(encoding="utf-8")
+    return {name: TaggerRecipe(**fields, max_steps=max_steps) for name, fields in yaml.safe_load(text).items()}
+
+
+@dataclass
+class TaggedWindow:
+    text: str
+    token_starts: np.ndarray
+    marks: list[tuple[int, int]]  # the marked cue's character spans (role tagger)
+    labels: np.ndarray  # (tokens, roles): index into TAGS
+
+
+def _mark(labels: np.ndarray, article: Article, fragments: Fragments | None, role: int) -> None:
+    """Tag the tokens a span covers in column `role`: its first token B, the rest I; tokens
+    already tagged (where spans of one role meet or nest) keep their tag."""
+    if not fragments:
+        return
+    starts = np.fromiter((t.start for t in article.tokens), dtype=np.int64, count=len(article.tokens))
+    ends = np.fromiter((t.end for t in article.tokens), dtype=np.int64, count=len(article.tokens))
+    inside = np.zeros(len(article.tokens), dtype=bool)
+    for start, end in fragments:
+        inside |= (starts < end) & (ends > start)
+    previous = -2
+    for i in np.flatnonzero(inside):
+        if labels[i, role] == 0:
+            labels[i, role] = TAGS.index("I") if previous == i - 1 else TAGS.index("B")
+        previous = i
+
+
+def token_labels(article: Article, gold: GoldArticle) -> np.ndarray:
+    """(tokens, [cue, source, content]) tag indices from all of an article's attributions."""
+    labels = np.zeros((len(article.tokens), 3), dtype=np.int64)
+    for attribution in gold.attributions:
+        for role, fragments in enumerate((attribution.cue, attribution.source, attribution.content)):
+            _mark(labels, article, fragments, role)
+    return labels
+
+
+def sentence_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfig) -> list[TaggedWindow]:
+    examples = []
+    for gold, article in corpus:
+        labels = token_labels(article, gold)
+        for sentence in article.sentences:
+            chosen = windows(article, sentence, CHARS_PER_PIECE * config.max_length)
+            texts, starts, marks = window_inputs(article, chosen)
+            examples += [TaggedWindow(*inputs, labels[w.first : w.last]) for *inputs, w in zip(texts, starts, marks, chosen)]
+    return examples
+
+
+def role_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfig) -> list[TaggedWindow]:
+    """One input per gold attribution: its cue marked (the part in the cue's first sentence, as
+    the span extractor proposes cues), its [source, content] tagged."""
+    examples = []
+    for gold, article in corpus:
+        view = ArticleView(article)
+        for attribution in gold.attributions:
+            cue = [t.i for t in article.tokens if any(s < t.end and t.start < e for s, e in attribution.cue)]
+            if not cue:
+                continue
+            cue = [i for i in cue if view.sentence_of[i] == view.sentence_of[cue[0]]]
+            window = cue_window(article, view.sentence_of, cue, CHARS_PER_PIECE * config.max_length, tuple(config.neighbours))
+            labels = np.zeros((len(article.tokens), 2), dtype=np.int64)
+            _mark(labels, article, attribution.source, 0)
+            _mark(labels, article, attribution.content, 1)
+            texts, starts, marks = window_inputs(article, [window])
+            examples.append(TaggedWindow(texts[0], starts[0], marks[0], labels[window.first : window.last]))
+    return examples
+
+
+def _batch_targets(examples: list[TaggedWindow], positions: list[np.ndarray], length: int) -> torch.Tensor:
+    targets = np.full((len(examples), length, examples[0].labels.shape[1]), IGNORE, dtype=np.int64)
+    for row, (example, where) in enumerate(zip(examples, positions)):
+        read = where >= 0
+        targets[row, where[read]] = example.labels[read]
+    return torch.from_numpy(targets)
+
+
+def _batches(examples: list[TaggedWindow], size: int, rng: random.Random) -> list[list[TaggedWindow]]:
+    """Shuffled batches of similar lengths (less padding): sort within shuffled pools of 50 batches."""
+    order = examples[:]
+    rng.shuffle(order)
+    batches = []
+    pool = size * 50
+    for first in range(0, len(order), pool):
+        chunk = sorted(order[first : first + pool], key=lambda e: len(e.text))
+        batches += [chunk[k : k + size] for k in range(0, len(chunk), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def train_tagger(corpus: list[tuple[GoldArticle, Article]], recipe: TaggerRecipe, config: TaggerConfig,
+                 report=None) -> tuple[TokenTagger, dict]:
+    """The trained tagger (sentence or role tagger, as `config` says) and a log of the run;
+    `report(step, total, loss)` is called after each step."""
+    random.seed(recipe.seed)
+    np.random.seed(recipe.seed)
+    torch.manual_seed(recipe.seed)
+    rng = random.Random(recipe.seed)
+    examples = (role_examples if config.mark_cue else sentence_examples)(corpus, config)
+    tokenizer = load_tokenizer()
+    model = TokenTagger.create(config)
+    steps_per_epoch = (len(examples) + recipe.batch_size - 1) // recipe.batch_size
+    total = recipe.max_steps or max(1, round(recipe.epochs * steps_per_epoch))
+    adapters = [p for n, p in model.named_parameters() if p.requires_grad and "lora_" in n]
+    optimizer = torch.optim.AdamW([
+        {"params": adapters, "lr": recipe.learning_rate},
+        {"params": model.head.parameters(), "lr": recipe.head_learning_rate},
+    ], weight_decay=recipe.weight_decay)
+    warmup = max(1, int(recipe.warmup * total))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
+    weights = torch.tensor([recipe.cue_loss_weight if role == "cue" else 1.0 for role in config.roles])
+    bfloat16 = bfloat16_is_fast()
+    model.train()
+    step, started, losses = 0, time.time(), []
+    while step < total:
+        for batch_examples in _batches(examples, recipe.batch_size, rng):
+            if step >= total:
+                break
+            batch, positions = encode(tokenizer, [e.text for e in batch_examples], [e.token_starts for e in batch_examples],
+                                      config.max_length, [e.marks for e in batch_examples] if config.mark_cue else None)
+            targets = _batch_targets(batch_examples, positions, batch["input_ids"].shape[1])
+            with autocast(bfloat16):
+                scores = model(batch)
+            loss = sum(weights[r] * F.cross_entropy(scores[:, :, r].float().reshape(-1, len(TAGS)), targets[:, :, r].reshape(-1),
+                                                    ignore_index=IGNORE) for r in range(len(config.roles)))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            step += 1
+            losses.append(float(loss.detach()))
+            if report:
+                report(step, total, float(np.mean(losses[-50:])))
+    log = {"recipe": recipe.__dict__, "config": asdict(config), "windows": len(examples), "steps": total, "bfloat16": bfloat16,
+           "minutes": round((time.time() - started) / 60, 1), "final_loss": round(float(np.mean(losses[-100:])), 4)}
+    return model.eval(), log
