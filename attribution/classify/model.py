@@ -115,9 +115,7 @@ class MultiTaskModel(nn.Module):
 
     @classmethod
     def load(cls, folder: Path) -> MultiTaskModel:
-        """A saved model for inference: the adapters merged into the base weights, in eval mode.
-
-        """
+        """A saved model for inference: the adapters merged into the base weights, in eval mode."""
         folder = Path(folder)
         if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
             raise FileNotFoundError(f"{folder}: no classifier here (needs {CONFIG} and {WEIGHTS})")
