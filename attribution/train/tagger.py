@@ -65,18 +65,26 @@ class TaggedWindow:
     labels: np.ndarray  # (tokens, roles): index into TAGS
 
 
-def _mark(labels: np.ndarray, article: Article, fragments: Fragments | None, role: int) -> None:
-    """Tag the tokens a span covers in column `role`: its first token B, the rest I; tokens
-    already tagged (where spans of one role meet or nest) keep their tag."""
-    if not fragments:
-        return
-    starts = np.fromiter((t.start for t in article.tokens), dtype=np.int64, count=len(article.tokens))
-    ends = np.fromiter((t.end for t in article.tokens), dtype=np.int64, count=len(article.tokens))
-    inside = np.zeros(len(article.tokens), dtype=bool)
-    for start, end in fragments:
+def _offsets(article: Article) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end character offsets of the article's tokens."""
+    return (np.fromiter((t.start for t in article.tokens), dtype=np.int64, count=len(article.tokens)),
+            np.fromiter((t.end for t in article.tokens), dtype=np.int64, count=len(article.tokens)))
+
+
+def _covered(offsets: tuple[np.ndarray, np.ndarray], fragments: Fragments | None) -> np.ndarray:
+    """Indices of the tokens a span touches."""
+    starts, ends = offsets
+    inside = np.zeros(len(starts), dtype=bool)
+    for start, end in fragments or ():
         inside |= (starts < end) & (ends > start)
+    return np.flatnonzero(inside)
+
+
+def _mark(labels: np.ndarray, tokens: np.ndarray, role: int) -> None:
+    """Tag the given tokens in column `role`: the first of each run B, the rest I; tokens
+    already tagged (where spans of one role meet or nest) keep their tag."""
     previous = -2
-    for i in np.flatnonzero(inside):
+    for i in tokens:
         if labels[i, role] == 0:
             labels[i, role] = TAGS.index("I") if previous == i - 1 else TAGS.index("B")
         previous = i
@@ -84,10 +92,11 @@ def _mark(labels: np.ndarray, article: Article, fragments: Fragments | None, rol
 
 def token_labels(article: Article, gold: GoldArticle) -> np.ndarray:
     """(tokens, [cue, source, content]) tag indices from all of an article's attributions."""
+    offsets = _offsets(article)
     labels = np.zeros((len(article.tokens), 3), dtype=np.int64)
     for attribution in gold.attributions:
         for role, fragments in enumerate((attribution.cue, attribution.source, attribution.content)):
-            _mark(labels, article, fragments, role)
+            _mark(labels, _covered(offsets, fragments), role)
     return labels
 
 
@@ -108,15 +117,16 @@ def role_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfi
     examples = []
     for gold, article in corpus:
         view = ArticleView(article)
+        offsets = _offsets(article)
         for attribution in gold.attributions:
-            cue = [t.i for t in article.tokens if any(s < t.end and t.start < e for s, e in attribution.cue)]
+            cue = _covered(offsets, attribution.cue).tolist()
             if not cue:
                 continue
             cue = [i for i in cue if view.sentence_of[i] == view.sentence_of[cue[0]]]
             window = cue_window(article, view.sentence_of, cue, CHARS_PER_PIECE * config.max_length, tuple(config.neighbours))
             labels = np.zeros((len(article.tokens), 2), dtype=np.int64)
-            _mark(labels, article, attribution.source, 0)
-            _mark(labels, article, attribution.content, 1)
+            _mark(labels, _covered(offsets, attribution.source), 0)
+            _mark(labels, _covered(offsets, attribution.content), 1)
             texts, starts, marks = window_inputs(article, [window])
             examples.append(TaggedWindow(texts[0], starts[0], marks[0], labels[window.first : window.last]))
     return examples
