@@ -175,13 +175,15 @@ def test_the_parse_completes_a_cut_content_and_finds_a_shared_subject() -> None:
     from attribution.attribute.learned import _shared_subject, _whole_constituents
     from attribution.parse.spacy_backend import SpacyParser
 
-    text = "Police dispersed the crowd on Sunday and said a curfew would continue. The mayor criticized the plan to close the bridge."
+    text = ("Police dispersed the crowd on Sunday and said a curfew would continue. The mayor criticized the plan to close the bridge. "
+            "The governor hit back on Monday, saying the bridge would stay open.")
     article = next(SpacyParser().parse([Article("t", text)]))
     view = ArticleView(article)
     index = {t.text: t.i for t in article.tokens}
-    words = lambda ids: " ".join(article.tokens[i].text for i in ids)  # noqa: E731
+    words = lambda ids: " ".join(article.tokens[i].text for i in ids)
     assert words(_shared_subject(view, [index["said"]], set())) == "Police"
     assert _shared_subject(view, [index["criticized"]], set()) == []  # not coordinated: the tagger's call
+    assert words(_shared_subject(view, [index["saying"]], set())) == "The governor"  # a participle's
     cut = [index["plan"] - 1, index["plan"]]  # "the plan", as a role tagger may stop
     assert words(_whole_constituents(view, [index["criticized"]], cut, {index["mayor"]})) == "the plan to close the bridge"
 
@@ -200,3 +202,28 @@ def test_dev_figures_on_ten_polnear_articles(tmp_path: Path) -> None:
     scores = evaluate_polnear(subset, Pipeline(formats=(), only="model"), workers=1)
     assert scores["attribution"][2] >= 50
     assert scores["cue"]["exact"][2] >= 50
+
+
+def test_the_parse_completes_a_cut_source_and_the_quote_a_cue_follows() -> None:
+    from attribution.attribute.features import ArticleView
+    from attribution.attribute.learned import _holds_edge, _whole_source
+    from attribution.parse.spacy_backend import SpacyParser
+
+    text = ('"Putin will try to seize all the territory he can, up to the outskirts of Kyiv. The Russians will make '
+            'every effort to get everything they can," said the second US official. '
+            'Ukrainian President Volodymyr Zelensky revealed the plan on Monday. He said: "We will hold. They will not pass."')
+    article = next(SpacyParser().parse([Article("t", text)]))
+    view = ArticleView(article)
+    ids = lambda phrase: [t.i for t in article.tokens if text.index(phrase) <= t.start < text.index(phrase) + len(phrase)]
+    words = lambda chosen: " ".join(article.tokens[i].text for i in chosen)
+    cut = ids("President Volodymyr Zelensky")
+    assert words(_whole_source(view, cut, set(ids("revealed the plan on Monday")))) == "Ukrainian President Volodymyr Zelensky"
+    assert words(_whole_source(view, ids("He"), set(ids("said")))) == "He"
+    first_quote, second_quote = [[t.i for t in article.tokens if view.quote_of[t.i] == n] for n in (0, 1)]
+    said, said_too = ids("said the")[:1], ids("said:")[:1]
+    # A content cut to the quote's last sentence, the cue right after the quote: the whole quote.
+    assert _holds_edge(view, first_quote, set(ids("The Russians will make every effort to get everything they can")), set(said))
+    assert not _holds_edge(view, first_quote, set(ids("Putin will try")), set(said))
+    # The cue before the quote: a content holding its start takes it.
+    assert _holds_edge(view, second_quote, set(ids("We will hold")), set(said_too))
+    assert not _holds_edge(view, second_quote, set(ids("They will not pass")), set(said_too))

@@ -7,7 +7,17 @@ import numpy as np
 import pytest
 
 from attribution.attribute.features import ArticleView
-from attribution.attribute.tagger import TAGS, cue_window, encode, window_inputs, windows
+from attribution.attribute.tagger import (
+    TAGS,
+    WordPieces,
+    collate,
+    cue_window,
+    encode,
+    sentence_windows,
+    token_offsets,
+    whole_spans,
+    windows,
+)
 from attribution.classify.model import load_tokenizer
 from attribution.document import Article
 from attribution.parse.spacy_backend import SpacyParser
@@ -49,17 +59,23 @@ def test_gold_spans_become_bio_tags_per_role(article: Article) -> None:
     assert tags_of(article, labels, 2, "We will rebuild")[0] == "B"
 
 
-def test_each_token_is_read_at_its_first_word_piece(article: Article) -> None:
+def test_each_window_reads_the_articles_word_pieces_and_each_token_its_first(article: Article) -> None:
     tokenizer = load_tokenizer()
-    chosen = [w for s in article.sentences for w in windows(article, s, 480)]
-    texts, starts, _ = window_inputs(article, chosen)
-    batch, positions = encode(tokenizer, texts, starts, 160)
-    assert set(batch) == {"input_ids", "token_type_ids", "attention_mask"}
-    for row, (window, where) in enumerate(zip(chosen, positions)):
-        pieces = tokenizer([texts[row]], None, 160)["offset_mapping"][0]
-        for token, position in zip(article.tokens[window.first : window.last], where):
-            piece_start, piece_end = pieces[position].tolist()
-            assert piece_start <= token.start - window.start < piece_end, token.text
+    pieces, offsets = WordPieces.of(tokenizer, TEXT), token_offsets(article)
+    chosen = [w for s in article.sentences for w in windows(article, s, 480)] + sentence_windows(article, article.sentences, 480)
+    assert len(chosen) == 3  # each sentence alone, then both in one window
+    for window in chosen:
+        encoded = encode(tokenizer, pieces, offsets, window, 160)
+        # The same pieces as tokenizing the window's text alone.
+        alone = tokenizer([TEXT[window.start : window.end]], None, 160)
+        assert encoded.ids.tolist() == alone["input_ids"][0].tolist()
+        for token, position in zip(article.tokens[window.first : window.last], encoded.positions):
+            piece = np.searchsorted(pieces.starts, window.start) + position - 1  # less [CLS]
+            assert pieces.starts[piece] <= token.start < pieces.ends[piece], token.text
+    encoded = [encode(tokenizer, pieces, offsets, w, 160) for w in chosen]
+    batch = collate(encoded)
+    assert batch["attention_mask"].sum(1).tolist() == [len(e.ids) for e in encoded]
+    assert batch["input_ids"][0, : len(encoded[0].ids)].tolist() == encoded[0].ids.tolist()
 
 
 def test_a_very_long_sentence_is_read_in_windows_covering_every_token_once() -> None:
@@ -70,9 +86,11 @@ def test_a_very_long_sentence_is_read_in_windows_covering_every_token_once() -> 
     assert len(pieces) > 1 and all(w.end - w.start <= 480 for w in pieces)
     covered = [i for w in pieces for i in range(w.first, w.last)]
     assert covered == list(range(sentence.token_start, sentence.token_end))
-    texts, starts, _ = window_inputs(article, pieces)
-    _, positions = encode(load_tokenizer(), texts, starts, 160)
-    assert all((where >= 0).all() for where in positions)  # no token lost to truncation
+    tokenizer = load_tokenizer()
+    word_pieces, offsets = WordPieces.of(tokenizer, text), token_offsets(article)
+    assert all((encode(tokenizer, word_pieces, offsets, w, 160).positions >= 0).all() for w in pieces)  # none lost to truncation
+    cut = encode(tokenizer, word_pieces, offsets, pieces[0], 20)  # a window longer than the model reads
+    assert len(cut.ids) == 20 and (cut.positions[:5] >= 0).all() and cut.positions[-1] == -1
     # The role tagger's window around a cue deep in it stays in budget and keeps the cue.
     said = next(t.i for t in article.tokens if t.text == "said")
     shelled = [t.i for t in article.tokens if t.text == "shelled"][150]
@@ -81,13 +99,34 @@ def test_a_very_long_sentence_is_read_in_windows_covering_every_token_once() -> 
         assert window.end - window.start <= 480 and window.first <= cue[0] < window.last
 
 
+def test_consecutive_sentences_are_packed_into_windows_within_budget() -> None:
+    text = " ".join(f"Officials said that drones struck plant number {n} overnight." for n in range(12))
+    article = next(SpacyParser().parse([Article("many", text)]))
+    assert len(article.sentences) == 12
+    packed = sentence_windows(article, article.sentences, 200)
+    assert 1 < len(packed) < 12 and all(w.end - w.start <= 200 for w in packed)
+    assert [i for w in packed for i in range(w.first, w.last)] == list(range(len(article.tokens)))
+    # Sentences left out (boilerplate) part the windows: none reads across the gap.
+    kept = article.sentences[:3] + article.sentences[4:]
+    gap = range(article.sentences[3].token_start, article.sentences[3].token_end)
+    assert all(not set(range(w.first, w.last)) & set(gap) for w in sentence_windows(article, kept, 200))
+
+
 def test_the_role_taggers_window_marks_the_cue_and_takes_neighbouring_sentences(article: Article) -> None:
     view = ArticleView(article)
     told = next(t.i for t in article.tokens if t.text == "told")
     window = cue_window(article, view.sentence_of, [told], 480)
     assert article.text[window.start : window.end] == TEXT  # both sentences fit
     assert cue_window(article, view.sentence_of, [told], 100).start == article.sentences[1].start  # only its own
-    texts, starts, marks = window_inputs(article, [window])
-    batch, _ = encode(load_tokenizer(), texts, starts, 160, marks)
-    marked = batch["input_ids"][0][batch["token_type_ids"][0] == 1].tolist()
-    assert load_tokenizer()._tokenizer.decode(marked) == "told"
+    tokenizer = load_tokenizer()
+    encoded = encode(tokenizer, WordPieces.of(tokenizer, TEXT), token_offsets(article), window, 160)
+    assert tokenizer._tokenizer.decode(encoded.ids[encoded.types == 1].tolist()) == "told"
+
+
+def test_whole_span_decoding_never_starts_a_span_with_inside() -> None:
+    scores = np.log(np.array([[0.5, 0.2, 0.3], [0.05, 0.1, 0.85], [0.05, 0.1, 0.85], [0.9, 0.05, 0.05]]))
+    assert [TAGS[k] for k in scores.argmax(-1)] == ["O", "I", "I", "O"]  # tag by tag: a span with no B
+    assert [TAGS[k] for k in whole_spans(scores)] == ["B", "I", "I", "O"]
+    weak = np.log(np.array([[0.9, 0.02, 0.08], [0.6, 0.05, 0.35]]))
+    assert [TAGS[k] for k in whole_spans(weak)] == ["O", "O"]
+    assert whole_spans(np.zeros((0, 3))) == []

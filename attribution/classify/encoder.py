@@ -160,6 +160,14 @@ class Tokenizer:
         self._tokenizer = WordPiece.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_truncation()
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.cls_id = self._tokenizer.token_to_id("[CLS]")
+        self.sep_id = self._tokenizer.token_to_id("[SEP]")
+
+    def pieces(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """The word pieces of a whole text, without special tokens: ids and character offsets."""
+        self._tokenizer.no_truncation()
+        encoding = self._tokenizer.encode(text, add_special_tokens=False)
+        return encoding.ids, encoding.offsets
 
     def __call__(self, texts: list[str], pairs: list[str] | None, max_length: int) -> dict[str, torch.Tensor]:
         self._tokenizer.enable_truncation(max_length, strategy="longest_first")

@@ -1,6 +1,6 @@
 """Train the contextual taggers (`attribute/tagger.py`) on PolNeAR's train split.
 
-The sentence tagger reads every sentence of every article (long ones in several windows); each
+The sentence tagger reads every sentence of every article (packed into windows); each
 token gets a B/I/O tag per role (cue, source, content) from all gold attributions. The role
 tagger reads one gold cue at a time, marked, in its window; each token gets B/I/O for that
 attribution's source and content. LoRA adapters and the token head are trained with AdamW, a
@@ -24,13 +24,17 @@ from attribution.attribute.tagger import (
     CHARS_PER_PIECE,
     IGNORE,
     TAGS,
+    Encoded,
     TaggerConfig,
     TokenTagger,
+    WordPieces,
+    collate,
     cue_window,
     encode,
-    window_inputs,
-    windows,
+    sentence_windows,
+    token_offsets,
 )
+from attribution.classify.encoder import Tokenizer
 from attribution.classify.model import autocast, bfloat16_is_fast, load_tokenizer
 from attribution.document import Article
 from attribution.train.polnear import Fragments, GoldArticle
@@ -59,16 +63,8 @@ def load_recipes(max_steps: int = 0) -> dict[str, TaggerRecipe]:
 
 @dataclass
 class TaggedWindow:
-    text: str
-    token_starts: np.ndarray
-    marks: list[tuple[int, int]]  # the marked cue's character spans (role tagger)
+    encoded: Encoded
     labels: np.ndarray  # (tokens, roles): index into TAGS
-
-
-def _offsets(article: Article) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end character offsets of the article's tokens."""
-    return (np.fromiter((t.start for t in article.tokens), dtype=np.int64, count=len(article.tokens)),
-            np.fromiter((t.end for t in article.tokens), dtype=np.int64, count=len(article.tokens)))
 
 
 def _covered(offsets: tuple[np.ndarray, np.ndarray], fragments: Fragments | None) -> np.ndarray:
@@ -92,7 +88,7 @@ def _mark(labels: np.ndarray, tokens: np.ndarray, role: int) -> None:
 
 def token_labels(article: Article, gold: GoldArticle) -> np.ndarray:
     """(tokens, [cue, source, content]) tag indices from all of an article's attributions."""
-    offsets = _offsets(article)
+    offsets = token_offsets(article)
     labels = np.zeros((len(article.tokens), 3), dtype=np.int64)
     for attribution in gold.attributions:
         for role, fragments in enumerate((attribution.cue, attribution.source, attribution.content)):
@@ -100,24 +96,23 @@ def token_labels(article: Article, gold: GoldArticle) -> np.ndarray:
     return labels
 
 
-def sentence_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfig) -> list[TaggedWindow]:
+def sentence_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfig, tokenizer: Tokenizer) -> list[TaggedWindow]:
     examples = []
     for gold, article in corpus:
         labels = token_labels(article, gold)
-        for sentence in article.sentences:
-            chosen = windows(article, sentence, CHARS_PER_PIECE * config.max_length)
-            texts, starts, marks = window_inputs(article, chosen)
-            examples += [TaggedWindow(*inputs, labels[w.first : w.last]) for *inputs, w in zip(texts, starts, marks, chosen)]
+        pieces, offsets = WordPieces.of(tokenizer, article.text), token_offsets(article)
+        examples += [TaggedWindow(encode(tokenizer, pieces, offsets, w, config.max_length), labels[w.first : w.last])
+                     for w in sentence_windows(article, article.sentences, CHARS_PER_PIECE * config.max_length)]
     return examples
 
 
-def role_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfig) -> list[TaggedWindow]:
+def role_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfig, tokenizer: Tokenizer) -> list[TaggedWindow]:
     """One input per gold attribution: its cue marked (the part in the cue's first sentence, as
     the span extractor proposes cues), its [source, content] tagged."""
     examples = []
     for gold, article in corpus:
         view = ArticleView(article)
-        offsets = _offsets(article)
+        pieces, offsets = WordPieces.of(tokenizer, article.text), token_offsets(article)
         for attribution in gold.attributions:
             cue = _covered(offsets, attribution.cue).tolist()
             if not cue:
@@ -127,14 +122,14 @@ def role_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfi
             labels = np.zeros((len(article.tokens), 2), dtype=np.int64)
             _mark(labels, _covered(offsets, attribution.source), 0)
             _mark(labels, _covered(offsets, attribution.content), 1)
-            texts, starts, marks = window_inputs(article, [window])
-            examples.append(TaggedWindow(texts[0], starts[0], marks[0], labels[window.first : window.last]))
+            examples.append(TaggedWindow(encode(tokenizer, pieces, offsets, window, config.max_length), labels[window.first : window.last]))
     return examples
 
 
-def _batch_targets(examples: list[TaggedWindow], positions: list[np.ndarray], length: int) -> torch.Tensor:
+def _batch_targets(examples: list[TaggedWindow], length: int) -> torch.Tensor:
     targets = np.full((len(examples), length, examples[0].labels.shape[1]), IGNORE, dtype=np.int64)
-    for row, (example, where) in enumerate(zip(examples, positions)):
+    for row, example in enumerate(examples):
+        where = example.encoded.positions
         read = where >= 0
         targets[row, where[read]] = example.labels[read]
     return torch.from_numpy(targets)
@@ -147,7 +142,7 @@ def _batches(examples: list[TaggedWindow], size: int, rng: random.Random) -> lis
     batches = []
     pool = size * 50
     for first in range(0, len(order), pool):
-        chunk = sorted(order[first : first + pool], key=lambda e: len(e.text))
+        chunk = sorted(order[first : first + pool], key=lambda e: len(e.encoded.ids))
         batches += [chunk[k : k + size] for k in range(0, len(chunk), size)]
     rng.shuffle(batches)
     return batches
@@ -161,8 +156,7 @@ def train_tagger(corpus: list[tuple[GoldArticle, Article]], recipe: TaggerRecipe
     np.random.seed(recipe.seed)
     torch.manual_seed(recipe.seed)
     rng = random.Random(recipe.seed)
-    examples = (role_examples if config.mark_cue else sentence_examples)(corpus, config)
-    tokenizer = load_tokenizer()
+    examples = (role_examples if config.mark_cue else sentence_examples)(corpus, config, load_tokenizer())
     model = TokenTagger.create(config)
     steps_per_epoch = (len(examples) + recipe.batch_size - 1) // recipe.batch_size
     total = recipe.max_steps or max(1, round(recipe.epochs * steps_per_epoch))
@@ -182,9 +176,8 @@ def train_tagger(corpus: list[tuple[GoldArticle, Article]], recipe: TaggerRecipe
         for batch_examples in _batches(examples, recipe.batch_size, rng):
             if step >= total:
                 break
-            batch, positions = encode(tokenizer, [e.text for e in batch_examples], [e.token_starts for e in batch_examples],
-                                      config.max_length, [e.marks for e in batch_examples] if config.mark_cue else None)
-            targets = _batch_targets(batch_examples, positions, batch["input_ids"].shape[1])
+            batch = collate([e.encoded for e in batch_examples])
+            targets = _batch_targets(batch_examples, batch["input_ids"].shape[1])
             with autocast(bfloat16):
                 scores = model(batch)
             loss = sum(weights[r] * F.cross_entropy(scores[:, :, r].float().reshape(-1, len(TAGS)), targets[:, :, r].reshape(-1),
