@@ -71,7 +71,8 @@ class SpanModel:
         view = ArticleView(article)
         tagger = self.tagger or self.role_tagger
         word_pieces = WordPieces.of(tagger.tokenizer, article.text) if tagger else None
-        cues = [_whole_cue(view, cue) for cue in self._cues(view, [s for s in article.sentences if not s.boilerplate], word_pieces)]
+        sentences = [s for s in article.sentences if not s.boilerplate]
+        cues = [_whole_cue(view, cue) for cue in self._cues(view, sentences, word_pieces)]
         if self.role_tagger:
             pieces = [cue_window(article, view.sentence_of, cue, self.role_tagger.max_chars, tuple(self.role_tagger.model.config.neighbours))
                       for cue in cues]
