@@ -14,7 +14,6 @@ from attribution.attribute.tagger import (
     cue_window,
     encode,
     sentence_windows,
-    token_offsets,
     whole_spans,
     windows,
 )
@@ -61,18 +60,18 @@ def test_gold_spans_become_bio_tags_per_role(article: Article) -> None:
 
 def test_each_window_reads_the_articles_word_pieces_and_each_token_its_first(article: Article) -> None:
     tokenizer = load_tokenizer()
-    pieces, offsets = WordPieces.of(tokenizer, TEXT), token_offsets(article)
+    pieces = WordPieces.of(tokenizer, article)
     chosen = [w for s in article.sentences for w in windows(article, s, 480)] + sentence_windows(article, article.sentences, 480)
     assert len(chosen) == 3  # each sentence alone, then both in one window
     for window in chosen:
-        encoded = encode(tokenizer, pieces, offsets, window, 160)
+        encoded = encode(tokenizer, pieces, window, 160)
         # The same pieces as tokenizing the window's text alone.
         alone = tokenizer([TEXT[window.start : window.end]], None, 160)
         assert encoded.ids.tolist() == alone["input_ids"][0].tolist()
         for token, position in zip(article.tokens[window.first : window.last], encoded.positions):
             piece = np.searchsorted(pieces.starts, window.start) + position - 1  # less [CLS]
             assert pieces.starts[piece] <= token.start < pieces.ends[piece], token.text
-    encoded = [encode(tokenizer, pieces, offsets, w, 160) for w in chosen]
+    encoded = [encode(tokenizer, pieces, w, 160) for w in chosen]
     batch = collate(encoded)
     assert batch["attention_mask"].sum(1).tolist() == [len(e.ids) for e in encoded]
     assert batch["input_ids"][0, : len(encoded[0].ids)].tolist() == encoded[0].ids.tolist()
@@ -87,9 +86,9 @@ def test_a_very_long_sentence_is_read_in_windows_covering_every_token_once() -> 
     covered = [i for w in pieces for i in range(w.first, w.last)]
     assert covered == list(range(sentence.token_start, sentence.token_end))
     tokenizer = load_tokenizer()
-    word_pieces, offsets = WordPieces.of(tokenizer, text), token_offsets(article)
-    assert all((encode(tokenizer, word_pieces, offsets, w, 160).positions >= 0).all() for w in pieces)  # none lost to truncation
-    cut = encode(tokenizer, word_pieces, offsets, pieces[0], 20)  # a window longer than the model reads
+    word_pieces = WordPieces.of(tokenizer, article)
+    assert all((encode(tokenizer, word_pieces, w, 160).positions >= 0).all() for w in pieces)  # none lost to truncation
+    cut = encode(tokenizer, word_pieces, pieces[0], 20)  # a window longer than the model reads
     assert len(cut.ids) == 20 and (cut.positions[:5] >= 0).all() and cut.positions[-1] == -1
     # The role tagger's window around a cue deep in it stays in budget and keeps the cue.
     said = next(t.i for t in article.tokens if t.text == "said")
@@ -119,7 +118,7 @@ def test_the_role_taggers_window_marks_the_cue_and_takes_neighbouring_sentences(
     assert article.text[window.start : window.end] == TEXT  # both sentences fit
     assert cue_window(article, view.sentence_of, [told], 100).start == article.sentences[1].start  # only its own
     tokenizer = load_tokenizer()
-    encoded = encode(tokenizer, WordPieces.of(tokenizer, TEXT), token_offsets(article), window, 160)
+    encoded = encode(tokenizer, WordPieces.of(tokenizer, article), window, 160)
     assert tokenizer._tokenizer.decode(encoded.ids[encoded.types == 1].tolist()) == "told"
 
 

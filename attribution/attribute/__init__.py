@@ -23,10 +23,10 @@ _MODEL_DECIDES = ("verb", "verb_quote", "verb_parenthetical", "verb_evidence")
 def attribute(article: Article, spans: SpanModel | None = None, rules: bool = True) -> None:
     """Find the article's attributions. With a span model: the rules' reporting verbs where the
     model found the same cue (with the model's content, except a parenthetical's, and for plain
-    and quote verbs its source), the rules' special constructions ("according to", "As X reported", "― Name",
-    relays, cue nouns) wherever they fire, and the model's attributions on the cues no rule took. The rules keep the seed articles'
-    conventions; the model adds what they miss and PolNeAR's content boundaries. With
-    `rules=False`, the span model's alone."""
+    and quote verbs its source), the rules' special constructions ("according to", "As X
+    reported", "― Name", relays, cue nouns) wherever they fire, and the model's attributions on
+    the cues no rule took. The rules keep the seed articles' conventions; the model adds what
+    they miss and PolNeAR's content boundaries. With `rules=False`, the span model's alone."""
     proposals = _dedupe(_join_quotes(article, propose(article))) if rules or spans is None else []
     if spans is not None:
         learned = spans.propose(article)

@@ -70,7 +70,7 @@ class SpanModel:
     def propose(self, article: Article) -> list[Proposal]:
         view = ArticleView(article)
         tagger = self.tagger or self.role_tagger
-        word_pieces = WordPieces.of(tagger.tokenizer, article.text) if tagger else None
+        word_pieces = WordPieces.of(tagger.tokenizer, article) if tagger else None
         sentences = [s for s in article.sentences if not s.boilerplate]
         cues = [_whole_cue(view, cue) for cue in self._cues(view, sentences, word_pieces)]
         if self.role_tagger:

@@ -189,18 +189,20 @@ def cue_window(article: Article, sentence_of: list[int], cue: list[int], max_cha
 
 @dataclass
 class WordPieces:
-    """An article's word pieces, tokenized once for all its windows (the tokenizer splits at
-    spaces and punctuation, so a window's pieces are the article's between its edges)."""
+    """An article's word pieces and its tokens' offsets, computed once for all its windows (the
+    tokenizer splits at spaces and punctuation, so a window's pieces are the article's between
+    its edges)."""
 
     ids: np.ndarray
     starts: np.ndarray  # character offsets in the article
     ends: np.ndarray
+    tokens: tuple[np.ndarray, np.ndarray]  # start and end offsets of the article's tokens
 
     @classmethod
-    def of(cls, tokenizer: Tokenizer, text: str) -> WordPieces:
-        ids, offsets = tokenizer.pieces(text)
+    def of(cls, tokenizer: Tokenizer, article: Article) -> WordPieces:
+        ids, offsets = tokenizer.pieces(article.text)
         spans = np.array(offsets, dtype=np.int64).reshape(-1, 2)
-        return cls(np.array(ids, dtype=np.int64), spans[:, 0], spans[:, 1])
+        return cls(np.array(ids, dtype=np.int64), spans[:, 0], spans[:, 1], token_offsets(article))
 
 
 @dataclass
@@ -218,13 +220,13 @@ def token_offsets(article: Article) -> tuple[np.ndarray, np.ndarray]:
             np.fromiter((t.end for t in article.tokens), dtype=np.int64, count=len(article.tokens)))
 
 
-def encode(tokenizer: Tokenizer, pieces: WordPieces, offsets: tuple[np.ndarray, np.ndarray], window: Window,
-           max_length: int) -> Encoded:
+def encode(tokenizer: Tokenizer, pieces: WordPieces, window: Window, max_length: int) -> Encoded:
     """The window's word pieces with [CLS] and [SEP], its marked cue (if any) in segment 1, and
     for each of its tokens the first word piece ending after the token's start."""
     first = np.searchsorted(pieces.starts, window.start)
     last = min(np.searchsorted(pieces.starts, window.end), first + max_length - 2)
     starts, ends = pieces.starts[first:last], pieces.ends[first:last]
+    offsets = pieces.tokens
     found = np.searchsorted(ends, offsets[0][window.first : window.last], side="right")
     types = np.zeros(last - first + 2, dtype=np.int64)
     for i in window.cue:
@@ -267,8 +269,7 @@ class Tagger:
     @torch.inference_mode()
     def scores(self, article: Article, word_pieces: WordPieces, chosen: list[Window], batch_size: int = 8) -> list[np.ndarray]:
         """For each window, (its tokens, roles, tags); zero rows for tokens lost to truncation."""
-        offsets = token_offsets(article)
-        encoded = [encode(self.tokenizer, word_pieces, offsets, w, self.model.config.max_length) for w in chosen]
+        encoded = [encode(self.tokenizer, word_pieces, w, self.model.config.max_length) for w in chosen]
         out: list[np.ndarray] = [np.zeros(0)] * len(chosen)
         order = sorted(range(len(chosen)), key=lambda k: len(encoded[k].ids))  # similar lengths share a batch
         for first in range(0, len(order), batch_size):

@@ -100,8 +100,8 @@ def sentence_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerC
     examples = []
     for gold, article in corpus:
         labels = token_labels(article, gold)
-        pieces, offsets = WordPieces.of(tokenizer, article.text), token_offsets(article)
-        examples += [TaggedWindow(encode(tokenizer, pieces, offsets, w, config.max_length), labels[w.first : w.last])
+        pieces = WordPieces.of(tokenizer, article)
+        examples += [TaggedWindow(encode(tokenizer, pieces, w, config.max_length), labels[w.first : w.last])
                      for w in sentence_windows(article, article.sentences, CHARS_PER_PIECE * config.max_length)]
     return examples
 
@@ -112,7 +112,8 @@ def role_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfi
     examples = []
     for gold, article in corpus:
         view = ArticleView(article)
-        pieces, offsets = WordPieces.of(tokenizer, article.text), token_offsets(article)
+        pieces = WordPieces.of(tokenizer, article)
+        offsets = pieces.tokens
         for attribution in gold.attributions:
             cue = _covered(offsets, attribution.cue).tolist()
             if not cue:
@@ -122,7 +123,7 @@ def role_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfi
             labels = np.zeros((len(article.tokens), 2), dtype=np.int64)
             _mark(labels, _covered(offsets, attribution.source), 0)
             _mark(labels, _covered(offsets, attribution.content), 1)
-            examples.append(TaggedWindow(encode(tokenizer, pieces, offsets, window, config.max_length), labels[window.first : window.last]))
+            examples.append(TaggedWindow(encode(tokenizer, pieces, window, config.max_length), labels[window.first : window.last]))
     return examples
 
 
