@@ -4,8 +4,12 @@ Annotators (people or helper sessions) label sentences by index and quote short 
 source and the hedge cues; this script finds the phrases inside the sentence and writes the
 standoff format of `attribution.labels` (offsets and a hash, never the text).
 
-    python scripts/label_aid.py sentences CORPUS_DIR ARTICLE_ID
+    python scripts/label_aid.py sentences CORPUS_DIR ARTICLE_ID [ARTICLE_ID ...]
     python scripts/label_aid.py convert CORPUS_DIR PHRASES.jsonl OUT.jsonl --annotator NAME
+    python scripts/label_aid.py show CORPUS_DIR LABELS.jsonl ARTICLE_ID [ARTICLE_ID ...]
+
+`show` prints each sentence beside its labels (speaker, certainty, source and cue phrases),
+for checking a labeling or learning from one.
 
 A phrase-labels line:
     {"article": "...", "i": 3, "speaker": "us_official", "source": "a US official" | null,
@@ -24,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from attribution.document import Article
-from attribution.labels import CueLabel, SentenceLabel, sentence_hash
+from attribution.labels import CueLabel, SentenceLabel, labels_by_article, sentence_hash
 from attribution.parse import load_parser
 
 _parser = None
@@ -101,22 +105,47 @@ def convert(corpus: Path, phrases: Path, out: Path, annotator: str) -> None:
     print(f"{len(ordered)} labels in {out}; {errors} lines with errors")
 
 
+def show(corpus: Path, labels: Path, article_ids: list[str]) -> None:
+    by_article = labels_by_article(labels, set(article_ids))
+    for article_id in article_ids:
+        text = (corpus / f"{article_id}.txt").read_text(encoding="utf-8")
+        labeled = {label.start: label for label in by_article.get(article_id, [])}
+        print(f"## {article_id}")
+        for i, (start, end) in enumerate(sentences(corpus, article_id)):
+            label = labeled.get(start)
+            if label is None or not label.matches(text):
+                print(f"[{i}] (no label) {text[start:end]}")
+                continue
+            source = f' source="{text[label.source[0]:label.source[1]]}"' if label.source else ""
+            cues = "".join(f' {cue.kind}="{text[cue.start:cue.end]}"' for cue in label.cues)
+            flags = " boilerplate" if label.boilerplate else ""
+            print(f"[{i}] <{label.speaker} {label.certainty}{source} named={label.named}{cues}{flags}> {text[start:end]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    show = sub.add_parser("sentences")
-    show.add_argument("corpus", type=Path)
-    show.add_argument("article")
+    listing = sub.add_parser("sentences")
+    listing.add_argument("corpus", type=Path)
+    listing.add_argument("articles", nargs="+")
     conv = sub.add_parser("convert")
     conv.add_argument("corpus", type=Path)
     conv.add_argument("phrases", type=Path)
     conv.add_argument("out", type=Path)
     conv.add_argument("--annotator", required=True)
+    view = sub.add_parser("show")
+    view.add_argument("corpus", type=Path)
+    view.add_argument("labels", type=Path)
+    view.add_argument("articles", nargs="+")
     args = parser.parse_args()
     if args.command == "sentences":
-        text = (args.corpus / f"{args.article}.txt").read_text(encoding="utf-8")
-        for i, (start, end) in enumerate(sentences(args.corpus, args.article)):
-            print(f"[{i}] {text[start:end]}")
+        for article_id in args.articles:
+            text = (args.corpus / f"{article_id}.txt").read_text(encoding="utf-8")
+            print(f"## {article_id}")
+            for i, (start, end) in enumerate(sentences(args.corpus, article_id)):
+                print(f"[{i}] {text[start:end]}")
+    elif args.command == "show":
+        show(args.corpus, args.labels, args.articles)
     else:
         convert(args.corpus, args.phrases, args.out, args.annotator)
 
