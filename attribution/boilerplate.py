@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
-import yaml
-
+from attribution import resources
 from attribution.document import Article
 
 
@@ -21,7 +19,7 @@ class BoilerplatePatterns:
 
 @cache
 def patterns() -> BoilerplatePatterns:
-    data = yaml.safe_load(resources.files("attribution.resources").joinpath("boilerplate.yaml").read_text())
+    data = resources.data("boilerplate.yaml")
 
     def alternation(key: str, whole: bool = False) -> re.Pattern[str]:
         body = "|".join(f"(?:{p})" for p in data.get(key, [])) or "(?!)"

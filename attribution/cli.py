@@ -28,6 +28,7 @@ app.add_typer(train_app, name="train")
 evaluate_app = typer.Typer(help="Measure against labeled data; --json prints one JSON object on the last line.", no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
 err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
+CONFIG_OPTION = typer.Option(None, "--config", help="Pipeline config file (default: the built-in pipeline.yaml).")
 
 
 class ParserName(str, Enum):
@@ -44,31 +45,28 @@ class SpanSource(str, Enum):
 def annotate(
     paths: list[Path] = typer.Argument(..., help="Article files (.txt .html .jsonl .csv) or folders of them."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
-    parser: ParserName = typer.Option(ParserName.spacy, help="Parser backend."),
+    parser: ParserName | None = typer.Option(None, help="Parser backend (default: the config's)."),
     formats: str = typer.Option("jsonl,html,text", "--format", help="Comma-separated: jsonl (always written), html, text."),
     resume: bool = typer.Option(False, help="Skip articles already in OUT's annotations.jsonl."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     policy: Path | None = typer.Option(None, help="Reliability policy file (default: the built-in reliability.yaml)."),
     max_chars: int = typer.Option(1_000_000, help="Refuse articles longer than this many characters."),
-    model: Path | None = typer.Option(None, help="Classifier folder for sentence labels (default: models/classifier)."),
+    model: Path | None = typer.Option(None, help="Classifier folder for sentence labels (default: the shipped one)."),
     rules: bool = typer.Option(False, "--rules", help="Label sentences with the word-based rules instead of the classifier."),
     only: SpanSource | None = typer.Option(None, help="Find attributions with the rules or the span model alone (default: both)."),
+    spans: Path | None = typer.Option(None, help="Span model folder (default: the shipped one)."),
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Annotate articles: attributions, speakers, certainty and reliability, written to OUT."""
     from attribution.output import OutputFolder
-    from attribution.pipeline import FORMATS, Failed, Pipeline
+    from attribution.pipeline import FORMATS, Failed
 
     chosen = {f.strip() for f in formats.split(",") if f.strip()} | {"jsonl"}
     unknown = chosen - set(FORMATS)
     if unknown:
         raise typer.BadParameter(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
     started = time.perf_counter()
-    try:
-        pipeline = Pipeline(parser=parser.value, policy=str(policy) if policy else None, formats=sorted(chosen),
-                            labeler=_labeler(model, rules), max_chars=max_chars, only=only.value if only else None)
-    except (ParserUnavailable, ValueError, OSError) as error:
-        err.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+    pipeline = _pipeline(config, parser=parser, policy=policy, max_chars=max_chars, model=model, rules=rules, only=only, spans=spans)
     folder = OutputFolder(out, resume=resume)
     failures, skipped, seen = 0, 0, set(folder.done)
     totals = {"articles": 0, "sentences": 0, "attributions": 0, "words": 0}
@@ -94,7 +92,7 @@ def annotate(
     with Progress(TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=False) as progress:
         task = progress.add_task("annotate", total=0)
         try:
-            for result in pipeline.run(inputs(), workers=workers):
+            for result in pipeline.run(inputs(), workers=workers, formats=sorted(chosen)):
                 if isinstance(result, Failed):
                     failures += 1
                     err.print(f"failed: {result.article_id}: {result.message}", markup=False, highlight=False)
@@ -103,7 +101,7 @@ def annotate(
                     totals["articles"] += 1
                     totals["sentences"] += len(result.record["sentences"])
                     totals["attributions"] += len(result.record["attributions"])
-                    totals["words"] += result.words
+                    totals["words"] += len(result.record["text"].split())
                 progress.advance(task)
         finally:
             folder.close()
@@ -118,16 +116,20 @@ def annotate(
         raise typer.Exit(1)
 
 
-def _labeler(model: Path | None, rules: bool):
-    """The classifier (the default, or the folder given), or the rules when asked for."""
-    from attribution.classify.labeler import DEFAULT_MODEL, ModelLabeler
-    from attribution.labeling import RuleLabeler
+def _pipeline(config: Path | None, parser: ParserName | None = None, model: Path | None = None, rules: bool = False,
+              only: SpanSource | None = None, **choices):
+    """The pipeline of the config with the command line's choices, or a one-line error (exit 2)."""
+    from attribution.pipeline import Pipeline
 
-    if rules:
-        if model is not None:
-            raise ValueError("--rules and --model exclude each other")
-        return RuleLabeler()
-    return ModelLabeler(model or DEFAULT_MODEL)
+    if rules and model is not None:
+        err.print("error: --rules and --model exclude each other", markup=False)
+        raise typer.Exit(2)
+    try:
+        return Pipeline(config, parser=parser.value if parser else None, labeler="rules" if rules else None, model=model,
+                        only=only.value if only else None, **choices)
+    except (ParserUnavailable, ValueError, OSError) as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
 
 
 @setup_app.command("stanza")
@@ -149,24 +151,21 @@ def evaluate_sentences_command(
     corpus: Path = typer.Option(..., help="Folder with the labeled articles as ID.txt."),
     splits: Path | None = typer.Option(None, help="splits.json to pick articles from (with --split)."),
     split: str | None = typer.Option(None, help="train, dev or test."),
-    parser: ParserName = typer.Option(ParserName.spacy, help="Parser backend."),
+    parser: ParserName | None = typer.Option(None, help="Parser backend (default: the config's)."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
-    model: Path | None = typer.Option(None, help="Classifier folder (default: models/classifier)."),
+    model: Path | None = typer.Option(None, help="Classifier folder (default: the shipped one)."),
     rules: bool = typer.Option(False, "--rules", help="Score the word-based rules instead of the classifier."),
+    only: SpanSource | None = typer.Option(None, help="Attributions from the rules or the span model alone (default: both)."),
+    config: Path | None = CONFIG_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
 ) -> None:
     """Speaker and certainty accuracy and macro-F1 of sentence labels against gold labels."""
     from attribution.evaluate.sentences import evaluate_sentences, load_split
-    from attribution.pipeline import Pipeline
 
     articles = None
     if split:
         articles = load_split(splits or gold.with_name("splits.json"), split)
-    try:
-        pipeline = Pipeline(parser=parser.value, formats=(), labeler=_labeler(model, rules))
-    except (ParserUnavailable, ValueError, OSError) as error:
-        err.print(f"error: {error}", markup=False)
-        raise typer.Exit(2) from None
+    pipeline = _pipeline(config, parser=parser, model=model, rules=rules, only=only)
     _report(evaluate_sentences(gold, corpus, pipeline, articles, workers), as_json)
 
 
@@ -178,12 +177,13 @@ def train_classifier(
     data: Path = typer.Option(Path("data/war_news"), help="Folder with the team's labels.jsonl and splits.json."),
     labels: list[Path] = typer.Option([], "--labels", help="More labels to train on (e.g. exported review corrections); dev and test articles are left out."),
     corpus: Path | None = typer.Option(None, help="Article texts as ID.txt (default: SHARED/war_news/articles)."),
-    shared_data: Path = typer.Option(DEFAULT_SHARED, "--shared-data", help="The public corpora (factuality, certainty_pei2021, conll2010_wiki)."),
-    out: Path = typer.Option(Path("models/classifier"), "--out", help="Model folder to write."),
+    shared_data: Path = typer.Option(DEFAULT_SHARED, "--shared-data", help="The public corpora (factuality, certainty_pei2021, conll2010_wiki); each is optional."),
+    out: Path = typer.Option(Path("attribution/models/classifier"), "--out", help="Model folder to write."),
     recipe: Path | None = typer.Option(None, help="Training recipe (default: the built-in classifier.yaml)."),
     steps: int | None = typer.Option(None, help="Override the recipe's number of steps (e.g. a quick trial)."),
-    previous: Path | None = typer.Option(None, help="The model to score on dev before training (default: models/classifier, when there)."),
+    previous: Path | None = typer.Option(None, help="The model to score on dev before training (default: the shipped one)."),
     threads: int = typer.Option(0, help="torch threads (0: one per core); 1 when other jobs share the cores, where more threads stall each other."),
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Train the sentence classifier on the team's labels and the public corpora; write OUT with its model card."""
     import json
@@ -191,7 +191,10 @@ def train_classifier(
 
     from rich.progress import Progress as Bar
 
-    from attribution.classify.train import (
+    from attribution import resources
+    from attribution.corpora.war_news import news_examples
+    from attribution.pipeline import read_config
+    from attribution.train.classifier import (
         Corpora,
         dev_scores,
         load_recipe,
@@ -199,52 +202,50 @@ def train_classifier(
         recipe_context,
         train,
         war_news_corpora,
-        war_news_dev,
     )
 
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    settings = load_recipe(recipe)
-    if steps is not None:
-        settings["steps"] = steps
-    corpora = Corpora()
     try:
+        settings = load_recipe(recipe)
+        pipeline_config = read_config(config)
+        if steps is not None:
+            settings["steps"] = steps
+        texts = corpus or shared_data / "war_news" / "articles"
+        corpora = Corpora()
         public_corpora(shared_data, corpora)
-        war_news_corpora(corpora, data / "labels.jsonl", corpus or shared_data / "war_news" / "articles", data / "splits.json", labels,
-                         recipe_context(settings))
+        war_news_corpora(corpora, data / "labels.jsonl", texts, data / "splits.json", labels, recipe_context(settings), pipeline_config)
     except (OSError, ValueError) as error:
         err.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
     err.print(f"recipe: {json.dumps(settings)}", markup=False, highlight=False)
+    err.print(f"corpora used: {'; '.join(corpora.sources)}", markup=False, highlight=False)
+    if corpora.missing:
+        err.print(f"corpora missing (trained without): {'; '.join(corpora.missing)}", markup=False, highlight=False)
     err.print(f"examples: {json.dumps(corpora.counts())}", markup=False, highlight=False)
-    from attribution.classify.labeler import DEFAULT_MODEL
-    from attribution.classify.model import WEIGHTS
-
-    previous = previous or DEFAULT_MODEL
-    if (previous / WEIGHTS).is_file():
-        before = _predictor(previous)
-        scored = corpora
-        if before.model.config.input_context != recipe_context(settings):  # it reads its own kind of input
-            scored = replace(corpora, dev=corpora.dev | {"news": war_news_dev(
-                data / "labels.jsonl", corpus or shared_data / "war_news" / "articles", data / "splits.json",
-                before.model.config.input_context)})
-        print(json.dumps({"before": dev_scores(before, scored)}))
+    before = _predictor(previous or resources.model_folder("classifier"))
+    scored = corpora
+    if before.model.config.input_context != recipe_context(settings):  # it reads its own kind of input
+        split = json.loads((data / "splits.json").read_text(encoding="utf-8"))
+        scored = replace(corpora, dev=corpora.dev | {"news": news_examples(
+            data / "labels.jsonl", texts, set(split["dev"]), before.model.config.input_context, pipeline_config)})
+    print(json.dumps({"before": dev_scores(before, scored)}))
     with Bar(TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
              TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task("train", total=settings["steps"], loss=0.0)
-        scores = train(settings, corpora, out, lambda step, loss: bar.update(task, advance=1, loss=loss))
+        scores = train(settings, corpora, out, lambda step, total, loss: bar.update(task, completed=step, loss=loss))
     print(json.dumps({"after": scores}))
     err.print(f"model and card written to {out}")
 
 
 def _predictor(model: Path | None):
-    from attribution.classify.labeler import DEFAULT_MODEL
+    from attribution import resources
     from attribution.classify.predict import Predictor
 
     try:
-        return Predictor.load(model or DEFAULT_MODEL)
+        return Predictor.load(model or resources.model_folder("classifier"))
     except FileNotFoundError as error:
         err.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
@@ -260,7 +261,7 @@ def _report(scores: dict, as_json: bool) -> None:
             print(f"{key:>20}: {value}")
 
 
-MODEL_OPTION = typer.Option(None, "--model", help="Classifier folder (default: models/classifier).")
+MODEL_OPTION = typer.Option(None, "--model", help="Classifier folder (default: the shipped one).")
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on the last line.")
 
 
@@ -272,15 +273,15 @@ def evaluate_factuality(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Pearson r and mean absolute error of predicate factuality in [-3, 3]."""
-    from attribution.classify.corpora import read_factuality
     from attribution.classify.model import FACTUALITY_DATASETS
+    from attribution.corpora.public import read_factuality
     from attribution.evaluate.classifier import factuality_scores
 
     name = (dataset or (file.parent.name if file.parent.name in FACTUALITY_DATASETS else "UW"))
     if name not in FACTUALITY_DATASETS:
         raise typer.BadParameter(f"unknown dataset {name!r}; choose from {', '.join(FACTUALITY_DATASETS)}")
-    examples = _read(read_factuality, file, FACTUALITY_DATASETS.index(name))
-    _report(factuality_scores(_predictor(model), examples), as_json)
+    predictor, examples = _predicted(model, read_factuality, file, FACTUALITY_DATASETS.index(name))
+    _report(factuality_scores(predictor.predict(examples), examples), as_json)
 
 
 @evaluate_app.command("certainty")
@@ -291,10 +292,11 @@ def evaluate_certainty(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Pearson and Spearman correlation of predicted sentence certainty (1-6)."""
-    from attribution.classify.corpora import read_pei
+    from attribution.corpora.public import read_pei
     from attribution.evaluate.classifier import certainty_scores
 
-    _report(certainty_scores(_predictor(model), _read(read_pei, file, {split} if split else None)), as_json)
+    predictor, examples = _predicted(model, read_pei, file, {split} if split else None)
+    _report(certainty_scores(predictor.predict(examples), examples), as_json)
 
 
 @evaluate_app.command("hedging")
@@ -305,64 +307,65 @@ def evaluate_hedging(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Macro-F1 and F1 of uncertain sentences."""
-    from attribution.classify.corpora import read_hedging
+    from attribution.corpora.public import read_hedging
     from attribution.evaluate.classifier import hedging_scores
 
-    _report(hedging_scores(_predictor(model), _read(read_hedging, file, split)), as_json)
+    predictor, examples = _predicted(model, read_hedging, file, split)
+    _report(hedging_scores(predictor, predictor.predict(examples), examples), as_json)
 
 
-def _read(reader, file: Path, *args):
+def _predicted(model: Path | None, reader, file: Path, *args):
+    """The classifier and a corpus file's examples, or a one-line error (exit 2)."""
+    from attribution.corpora.public import examples
+
     try:
-        examples = reader(file, *args)
+        found = examples(reader(file, *args))
     except (OSError, ValueError) as error:
         err.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
-    if not examples:
+    if not found:
         err.print(f"error: {file}: no examples", markup=False)
         raise typer.Exit(2)
-    return examples
-
+    return _predictor(model), found
 
 
 @evaluate_app.command("polnear")
 def evaluate_polnear_command(
     folder: Path = typer.Argument(..., help="A PolNeAR split: a folder with text/ and attributions/."),
-    parser: ParserName = typer.Option(ParserName.spacy, help="Parser backend."),
+    parser: ParserName | None = typer.Option(None, help="Parser backend (default: the config's)."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
-    spans: str | None = typer.Option(None, help="Span model folder (default: models/spans when present)."),
+    spans: Path | None = typer.Option(None, help="Span model folder (default: the shipped one)."),
     only: SpanSource | None = typer.Option(None, help="Measure the rules or the span model alone (default: both, as annotate runs)."),
+    config: Path | None = CONFIG_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
 ) -> None:
     """Exact and overlap P/R/F1 per role and attribution P/R/F1 against PolNeAR's gold spans."""
     from attribution.evaluate.polnear import evaluate_polnear, print_scores
-    from attribution.pipeline import Pipeline
 
-    pipeline = Pipeline(parser=parser.value, formats=(), spans=spans, only=only.value if only else None)
+    pipeline = _pipeline(config, parser=parser, spans=spans, only=only)
     print_scores(evaluate_polnear(folder, pipeline, workers, parses), as_json)
 
 
 @train_app.command("spans")
 def train_spans_command(
     polnear: Path = typer.Option(..., help="PolNeAR's data folder (with train/ and dev/)."),
-    out: Path = typer.Option(Path("models/spans"), help="Where to write the model and its card."),
+    out: Path = typer.Option(Path("attribution/models/spans"), help="Where to write the model and its card."),
     parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
-    iterations: int = typer.Option(150, help="L-BFGS iterations per tagger."),
     max_articles: int = typer.Option(0, help="Train on the first N articles only (0: all)."),
-    no_taggers: bool = typer.Option(False, "--no-taggers", help="Train the CRFs only (cues and roles from them)."),
-    tagger_steps: int = typer.Option(0, help="Stop each contextual tagger after N steps (0: its recipe's epochs)."),
-    threads: int = typer.Option(0, help="Torch threads for the contextual taggers (0: torch's default)."),
+    tagger_steps: int = typer.Option(0, help="Stop each tagger after N steps (0: its recipe's epochs)."),
+    threads: int = typer.Option(0, help="Torch threads (0: torch's default)."),
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
-    """Train the span extractor (contextual taggers, CRF cue and role taggers) on PolNeAR train; score it on dev."""
+    """Train the span model's two contextual taggers on PolNeAR train; score it on dev."""
     from attribution.train.spans import TrainConfig, run_training
-    from attribution.train.tagger import load_recipes
+    from attribution.train.taggers import load_recipes
 
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    taggers = {} if no_taggers else load_recipes(tagger_steps)
-    run_training(polnear, out, parses, TrainConfig(iterations=iterations, max_articles=max_articles, taggers=taggers), err)
+    run_training(polnear, out, parses, TrainConfig(max_articles=max_articles, taggers=load_recipes(tagger_steps)), err, config)
 
 
 app.command()(review)

@@ -3,22 +3,22 @@
 An `Article` holds the exact input text; every offset anywhere refers to it (Python str
 indices, end exclusive). Stages enrich an article in place and never re-read or re-parse it.
 Label sets come from the shipped copy of the output schema, so the contract and the code
-cannot drift apart.
+cannot drift apart. The JSONL record, the HTML and the text copy are views of an article
+(`to_record`, `to_html`, `to_text`; `attribution/render/`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from typing import Any
 
+from attribution import resources
+from attribution.render import html, record, text
 
-@cache
+
 def schema() -> dict[str, Any]:
     """The attribution.v1 JSON Schema shipped with the package (a copy of spec/schema.json)."""
-    return json.loads(resources.files("attribution.resources").joinpath("schema.json").read_text())
+    return resources.data("schema.json")
 
 
 def _enum(name: str) -> tuple[str, ...]:
@@ -51,7 +51,6 @@ class Token:
     head: int  # absolute index of the head token; a root points to itself
     dep: str  # UD relation, lower case, subtypes kept ("nsubj:pass")
     ent_type: str = ""  # entity label of the token's entity, "" outside entities
-    space_after: bool = True
 
     @property
     def is_root(self) -> bool:
@@ -141,11 +140,9 @@ class Article:
     meta: dict[str, Any] = field(default_factory=dict)
     tokens: list[Token] = field(default_factory=list)
     sentences: list[Sentence] = field(default_factory=list)
-    entities_ner: list[tuple[int, int, str]] = field(default_factory=list)  # parser NER: token start, end, label
     attributions: list[Attribution] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
-    vectors: Any = None  # the parser's contextual token vectors (numpy, one row per token) when it gives them
 
     def sentence_tokens(self, sentence: Sentence) -> list[Token]:
         return self.tokens[sentence.token_start : sentence.token_end]
@@ -162,3 +159,15 @@ class Article:
     @property
     def word_count(self) -> int:
         return len(self.text.split())
+
+    def to_record(self) -> dict[str, Any]:
+        """The attribution.v1 JSONL record (schema.json)."""
+        return record.to_record(self)
+
+    def to_html(self) -> str:
+        """The self-contained, reliability-annotated HTML copy."""
+        return html.to_html(self)
+
+    def to_text(self) -> str:
+        """The plain-text copy, one sentence a line with its labels in front."""
+        return text.to_text(self)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
-import yaml
-
-from attribution.attribute.tree import Tree
+from attribution import resources
 from attribution.document import Article, Cue, Token
+from attribution.parse.tree import ParseIndex, SentenceTree
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class HedgeLexicon:
 
 @cache
 def hedge_lexicon() -> HedgeLexicon:
-    data = yaml.safe_load(resources.files("attribution.resources").joinpath("hedges.yaml").read_text())
+    data = resources.data("hedges.yaml")
     entries = tuple(
         CueEntry(tuple(e["match"].lower().split()), e["kind"], e.get("certainty"), frozenset(e.get("upos", [])),
                  bool(e.get("number")), bool(e.get("possessor")))
@@ -54,10 +52,11 @@ def _word_matches(token: Token, word: str) -> bool:
 
 def find_cues(article: Article) -> None:
     lexicon = hedge_lexicon()
+    index = ParseIndex(article)
     for sentence in article.sentences:
         if sentence.boilerplate:
             continue
-        tree = Tree(article, sentence)
+        tree = index.sentence(sentence)
         tokens = tree.tokens
         taken: set[int] = set()
         cues: list[Cue] = []
@@ -100,7 +99,7 @@ def find_cues(article: Article) -> None:
         sentence.cues = sorted(cues, key=lambda c: c.start)
 
 
-def _governs(tree: Tree, token: Token, allowed: frozenset[str]) -> bool:
+def _governs(tree: SentenceTree, token: Token, allowed: frozenset[str]) -> bool:
     """True when every relation from the token up to the sentence root is on the main claim's path."""
     current = token
     for _ in range(len(tree.tokens)):

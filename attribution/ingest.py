@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from attribution.document import Article
+from attribution.files import jsonl_rows
 
 SUFFIXES = (".txt", ".html", ".htm", ".jsonl", ".csv")
 META_FIELDS = ("title", "url", "outlet", "date")
@@ -50,7 +50,25 @@ def discover(paths: Iterable[str | Path]) -> Iterator[Path | IngestError]:
             yield IngestError(str(path), "no such file or folder")
 
 
+def read(paths: str | Path | Iterable[str | Path], errors: str = "raise") -> Iterator[Article]:
+    """The articles of files or folders (.txt .html .jsonl .csv). A bad input raises
+    `IngestFailure` naming it (errors="raise") or is skipped ("skip")."""
+    if errors not in ("raise", "skip"):
+        raise ValueError("errors must be 'raise' or 'skip'")
+    for item in read_articles([paths] if isinstance(paths, (str, Path)) else paths):
+        if isinstance(item, IngestError):
+            if errors == "raise":
+                raise IngestFailure(str(item))
+            continue
+        yield item
+
+
+class IngestFailure(ValueError):
+    """An input that is not a readable article."""
+
+
 def read_articles(paths: Iterable[str | Path]) -> Iterator[Article | IngestError]:
+    """Each article of the inputs, or an `IngestError` for each input that could not be read."""
     for item in discover(paths):
         if isinstance(item, IngestError):
             yield item
@@ -69,7 +87,7 @@ def read_file(path: Path) -> Iterator[Article | IngestError]:
         yield IngestError(str(path), str(error))
         return
     if suffix in (".jsonl",):
-        yield from _rows(path, _jsonl_rows(text))
+        yield from _rows(path, _jsonl_rows(text, str(path)))
     elif suffix == ".csv":
         yield from _rows(path, _csv_rows(text))
     else:
@@ -90,16 +108,12 @@ def decode(data: bytes) -> str:
         raise ValueError(f"invalid UTF-8 at byte {error.start}: save the file as UTF-8") from None
 
 
-def _jsonl_rows(text: str) -> Iterator[tuple[int, dict | str]]:
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield number, f"malformed JSON ({error.msg} at column {error.colno})"
-            continue
-        yield number, row if isinstance(row, dict) else "a line must be a JSON object"
+def _jsonl_rows(text: str, where: str) -> Iterator[tuple[int, dict | str]]:
+    for number, row in jsonl_rows(text.splitlines(), where, errors="yield"):
+        if isinstance(row, ValueError):
+            yield number, str(row).removeprefix(f"{where}:{number}: ")
+        else:
+            yield number, row if isinstance(row, dict) else "a line must be a JSON object"
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, dict | str]]:

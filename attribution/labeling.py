@@ -9,12 +9,9 @@ that govern the main claim. A trained classifier takes its place through the sam
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
-from importlib import resources
 from typing import Protocol
 
-import yaml
-
+from attribution import resources
 from attribution.attribute.rules import cue_lexicon
 from attribution.document import CERTAINTY_LABELS, Article, Attribution, Label, Sentence
 from attribution.hedging import hedge_lexicon
@@ -33,10 +30,8 @@ class SentenceLabeler(Protocol):
         ...
 
 
-@cache
 def rule_scores() -> dict[str, float]:
-    data = yaml.safe_load(resources.files("attribution.resources").joinpath("speakers.yaml").read_text())
-    return data["rule_scores"]
+    return resources.data("speakers.yaml")["rule_scores"]
 
 
 class RuleLabeler:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from attribution.document import CERTAINTY_LABELS, CUE_KINDS, SPEAKER_LABELS
+from attribution.files import read_jsonl, write_atomic
 
 FORMAT = "attribution.labels.v1"
 
@@ -92,14 +93,11 @@ class SentenceLabel:
 
 
 def read_labels(path: str | Path) -> Iterator[SentenceLabel]:
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield SentenceLabel.from_json(json.loads(line))
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: {error}") from error
+    for number, row in read_jsonl(path):
+        try:
+            yield SentenceLabel.from_json(row)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}:{number}: {error}") from None
 
 
 def labels_by_article(path: str | Path, articles: set[str] | None = None) -> dict[str, list[SentenceLabel]]:
@@ -113,13 +111,9 @@ def labels_by_article(path: str | Path, articles: set[str] | None = None) -> dic
 
 def write_labels(path: str | Path, labels: Iterable[SentenceLabel]) -> int:
     """Write labels atomically (temp file, then rename); returns how many were written."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    count = 0
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for label in labels:
-            label.validate()
-            handle.write(json.dumps(label.to_json(), ensure_ascii=False) + "\n")
-            count += 1
-    tmp.replace(path)
-    return count
+    lines = []
+    for label in labels:
+        label.validate()
+        lines.append(json.dumps(label.to_json(), ensure_ascii=False) + "\n")
+    write_atomic(path, "".join(lines))
+    return len(lines)

@@ -14,6 +14,7 @@ import os
 import re
 from pathlib import Path
 
+from attribution.files import jsonl_rows, write_atomic
 from attribution.pipeline import Annotated
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -26,11 +27,6 @@ def safe_name(article_id: str) -> str:
         name = f"{name[:100]}-{hashlib.sha1(article_id.encode()).hexdigest()[:8]}"
     return name
 
-
-def write_atomic(path: Path, content: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class OutputFolder:
@@ -71,14 +67,8 @@ class OutputFolder:
 
 
 def _complete_lines(path: Path) -> list[str]:
-    """Lines of a JSONL file that parse; a torn last line from a stopped run is dropped."""
+    """Lines of a JSONL file that parse as objects; a torn last line from a stopped run is dropped."""
     if not path.exists():
         return []
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            if isinstance(json.loads(line), dict):
-                lines.append(line)
-        except json.JSONDecodeError:
-            continue
-    return lines
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [lines[number - 1] for number, row in jsonl_rows(lines, str(path), errors="skip") if isinstance(row, dict)]

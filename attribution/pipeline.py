@@ -1,52 +1,200 @@
-"""The stages in order, batching, and worker processes.
+"""The pipeline: a parser and named stages in order, set up from one config file.
 
     ingest -> parse -> boilerplate -> attribute -> hedge -> label -> grade -> render
 
-The parent process loads the models once and forks workers that share them (copy on write);
-each worker takes a batch of articles and returns finished records, so the parent only reads
-inputs and writes outputs.
+Stages are registered by name (`STAGES`); `resources/pipeline.yaml` says which run, in which
+order, with which settings. A stage takes a batch of parsed articles and enriches them in
+place; a user's own is any callable that takes an `Article` (or a `Stage`), added with
+`Pipeline.add` or registered with `register_stage` for use in a config file.
+
+For many articles the parent process loads the models once and forks workers that share them
+(copy on write); each worker takes a batch of articles and returns them finished.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import logging
 import multiprocessing
 import os
 import sys
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
-from attribution import __version__
+from attribution import resources
 from attribution.attribute import attribute
-from attribution.attribute.learned import load_span_model
+from attribution.attribute.spans import SpanModel
 from attribution.boilerplate import mark_boilerplate
 from attribution.document import Article
 from attribution.hedging import find_cues
-from attribution.labeling import RuleLabeler, SentenceLabeler
+from attribution.labeling import RuleLabeler
 from attribution.parse import Parser, load_parser
+from attribution.parse.cache import parse_cached
+from attribution.registry import Registry
 from attribution.reliability import Policy, grade_article
-from attribution.render.html import to_html
-from attribution.render.jsonl import to_record
-from attribution.render.text import to_text
+from attribution.version import VERSION
 
 FORMATS = ("jsonl", "html", "text")
-# Longer inputs are refused with a clear message: real articles are far shorter, and a scraped
-# dump of megabytes is rarely meant as one article. --max-chars raises the limit.
-MAX_CHARS = 1_000_000
-_BATCH_ARTICLES = 8
+_log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Stage(Protocol):
+    name: str
+    provenance: dict[str, str]  # what the stage is (model versions, policy), for the output's provenance
+
+    def __call__(self, articles: Sequence[Article]) -> None:
+        """Enrich the parsed articles in place."""
+        ...
+
+
+@dataclass
+class ArticleStage:
+    """A stage made of a function that enriches one article."""
+
+    name: str
+    function: Callable[[Article], None]
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, articles: Sequence[Article]) -> None:
+        for article in articles:
+            self.function(article)
+
+
+STAGES: Registry = Registry("stage")
+
+
+def register_stage(name: str) -> Callable:
+    """Register a stage factory for configs: it takes the stage's settings as keyword arguments
+    and returns a `Stage` (or a function of one article)."""
+    return STAGES.register(name)
+
+
+def _model(choice: str | Path, name: str) -> Path:
+    return resources.model_folder(name) if str(choice) == "shipped" else Path(choice)
+
+
+@register_stage("boilerplate")
+def _boilerplate_stage() -> Stage:
+    return ArticleStage("boilerplate", mark_boilerplate)
+
+
+@register_stage("attribute")
+def _attribute_stage(spans: str | None = "shipped", rules: bool = True, min_quote_words: int = 3) -> Stage:
+    model = SpanModel.load(_model(spans, "spans")) if spans else None
+    if model is None and not rules:
+        raise ValueError("attribute: `rules: false` needs a span model")
+    described = ("rules + " if rules and model else "") + (f"{model.name} {model.version}" if model else "rules")
+    return ArticleStage("attribute", lambda article: attribute(article, model, rules, min_quote_words), {"spans": described})
+
+
+@register_stage("hedge")
+def _hedge_stage() -> Stage:
+    return ArticleStage("hedge", find_cues)
+
+
+@dataclass
+class LabelStage:
+    labeler: Any  # a SentenceLabeler: labels a batch of articles at once
+    name: str = "label"
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, articles: Sequence[Article]) -> None:
+        self.labeler.label(articles)
+
+
+@register_stage("label")
+def _label_stage(labeler: str = "classifier", model: str | None = "shipped") -> Stage:
+    if labeler == "rules":
+        chosen = RuleLabeler()
+    elif labeler == "classifier":
+        from attribution.classify.labeler import ModelLabeler
+
+        chosen = ModelLabeler(_model(model or "shipped", "classifier"))
+    else:
+        raise ValueError(f"label: unknown labeler {labeler!r}; choose classifier or rules")
+    return LabelStage(chosen, provenance={"labeler": f"{chosen.name} {chosen.version}"})
+
+
+@register_stage("grade")
+def _grade_stage(policy: str | None = None) -> Stage:
+    loaded = Policy.load(policy)
+    digest = hashlib.sha1(repr(loaded).encode()).hexdigest()[:12]
+    return ArticleStage("grade", lambda article: grade_article(article, loaded), {"reliability_policy": f"{loaded.name} sha1:{digest}"})
+
+
+def read_config(config: str | Path | dict | None = None) -> dict:
+    """A pipeline config: the shipped default, a file's, or a dict (copied, so callers may change it)."""
+    if isinstance(config, dict):
+        return copy.deepcopy(config)
+    data, name = resources.read(config, "pipeline.yaml")
+    if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
+        raise ValueError(f"{name}: not a pipeline config (needs a `stages:` list)")
+    return copy.deepcopy(data)
+
+
+def configure(config: dict, **choices: Any) -> dict:
+    """The config with the command line's choices applied; None leaves a setting as it is.
+
+    parser, stanza_dir; spans (folder), only ("rules" | "model"); labeler ("rules" |
+    "classifier"), model (classifier folder); policy; max_chars."""
+    def stage(name: str) -> dict:
+        found = next((s for s in config["stages"] if s.get("name") == name), None)
+        if found is None:
+            raise ValueError(f"the config has no {name} stage to set")
+        return found
+
+    if choices.get("parser"):
+        config["parser"] = {"name": choices["parser"]}
+    if choices.get("stanza_dir"):
+        config["parser"]["directory"] = str(choices["stanza_dir"])
+    if choices.get("spans"):
+        stage("attribute")["spans"] = str(choices["spans"])
+    if choices.get("only") == "rules":
+        stage("attribute").update(spans=None, rules=True)
+    elif choices.get("only") == "model":
+        stage("attribute")["rules"] = False
+    if choices.get("labeler"):
+        stage("label")["labeler"] = choices["labeler"]
+    if choices.get("model"):
+        stage("label")["model"] = str(choices["model"])
+    if choices.get("policy"):
+        stage("grade")["policy"] = str(choices["policy"])
+    if choices.get("max_chars"):
+        config.setdefault("limits", {})["max_chars"] = int(choices["max_chars"])
+    return config
+
+
+def build_stage(spec: dict) -> Stage:
+    settings = {k: v for k, v in spec.items() if k != "name"}
+    made = STAGES.get(spec["name"])(**settings)
+    return as_stage(made, spec["name"])
+
+
+def as_stage(stage: Stage | Callable[[Article], None], name: str | None = None) -> Stage:
+    """A `Stage` as it is; a function of one article as an `ArticleStage`."""
+    if isinstance(stage, Stage):
+        return stage
+    if callable(stage):
+        return ArticleStage(name or getattr(stage, "__name__", "stage"), stage)
+    raise TypeError(f"not a stage: {stage!r}")
 
 
 @dataclass
 class Annotated:
-    """One finished article: its record and the rendered copies asked for."""
+    """One finished article: its record, the renderings asked for, and the article itself
+    unless the run left it in the worker (writing an output folder needs only the rest)."""
 
     article_id: str
     record: dict
-    html: str | None
-    text: str | None
-    words: int
+    html: str | None = None
+    text: str | None = None
+    article: Article | None = None
 
 
 @dataclass
@@ -55,83 +203,155 @@ class Failed:
     message: str
 
 
+class AnnotationError(RuntimeError):
+    """An article the pipeline could not annotate."""
+
+
 class Pipeline:
-    def __init__(self, parser: str = "spacy", policy: str | None = None, formats: Sequence[str] = FORMATS,
-                 labeler: SentenceLabeler | None = None, max_chars: int = MAX_CHARS, spans: str | None = None, only: str | None = None) -> None:
-        self.parser: Parser = load_parser(parser)
-        # The span model (None: the rules alone) and whether the rules run beside it.
-        self.spans = None if only == "rules" else load_span_model(spans)
-        self.with_rules = only != "model"
-        self.labeler: SentenceLabeler = labeler or RuleLabeler()
-        self.policy = Policy.load(policy)
-        self.formats = tuple(formats)
-        self.max_chars = max_chars
-        policy_hash = hashlib.sha1(repr(self.policy).encode()).hexdigest()[:12]
-        self.provenance = {
-            "tool": f"attribution {__version__}",
-            "parser": self.parser.version,
-            "labeler": f"{self.labeler.name} {self.labeler.version}",
-            "spans": ("rules + " if self.with_rules and self.spans else "") + (f"{self.spans.name} {self.spans.version}" if self.spans else "rules"),
-            "reliability_policy": f"{self.policy.name} sha1:{policy_hash}",
-        }
+    """`nlp = attribution.load()`; `nlp(text)` gives an annotated `Article`, `nlp.pipe(texts)` many."""
 
-    def enrich(self, article: Article) -> None:
-        """Every stage after parsing, in order."""
-        mark_boilerplate(article)
-        attribute(article, self.spans, self.with_rules)
-        find_cues(article)
-        self.labeler.label([article])
-        grade_article(article, self.policy)
-        article.provenance = {**self.provenance, "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    def __init__(self, config: str | Path | dict | None = None, **choices: Any) -> None:
+        self.config = configure(read_config(config), **choices)
+        parser = dict(self.config.get("parser") or {"name": "spacy"})
+        self.parser: Parser = load_parser(parser.pop("name"), **parser)
+        self.stages: list[Stage] = [build_stage(spec) for spec in self.config["stages"]]
+        limits = self.config.get("limits") or {}
+        self.max_chars = int(limits.get("max_chars", 1_000_000))
+        self.batch_articles = int(limits.get("batch_articles", 8))
 
-    def annotate(self, articles: Sequence[Article]) -> list[Annotated | Failed]:
-        """Parse and enrich a batch; one article's failure does not fail the others."""
-        oversized = [a for a in articles if len(a.text) > self.max_chars]
-        if oversized:
-            fits = [a for a in articles if len(a.text) <= self.max_chars]
-            done = {r.article_id: r for r in self.annotate(fits)} if fits else {}
-            return [
-                done[a.id] if a.id in done else Failed(
-                    a.id, f"article is {len(a.text):,} characters, over the limit of {self.max_chars:,}; raise it with --max-chars")
-                for a in articles
-            ]
+    # -- composition
+    @property
+    def stage_names(self) -> list[str]:
+        return [stage.name for stage in self.stages]
+
+    def stage(self, name: str) -> Stage:
+        found = next((s for s in self.stages if s.name == name), None)
+        if found is None:
+            raise KeyError(f"no stage {name!r}; stages: {', '.join(self.stage_names)}")
+        return found
+
+    def add(self, stage: Stage | Callable[[Article], None] | str, *, name: str | None = None,
+            before: str | None = None, after: str | None = None, **settings: Any) -> Stage:
+        """Add a stage: a `Stage`, a function of one article, or the name of a registered one
+        (with its settings); at the end, or before or after the stage named."""
+        made = build_stage({"name": stage, **settings}) if isinstance(stage, str) else as_stage(stage, name)
+        if name:
+            made.name = name
+        position = len(self.stages)
+        if before is not None:
+            position = self.stage_names.index(self.stage(before).name)
+        elif after is not None:
+            position = self.stage_names.index(self.stage(after).name) + 1
+        self.stages.insert(position, made)
+        return made
+
+    def remove(self, name: str) -> Stage:
+        """Switch a stage off."""
+        stage = self.stage(name)
+        self.stages.remove(stage)
+        return stage
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        found = {"tool": f"attribution {VERSION}", "parser": self.parser.version}
+        for stage in self.stages:
+            found.update(stage.provenance)
+        return found
+
+    # -- annotating
+    def __call__(self, item: str | Article) -> Article:
+        result = self.annotate([as_article(item)])[0]
+        if isinstance(result, Failed):
+            raise AnnotationError(f"{result.article_id}: {result.message}")
+        assert result.article is not None
+        return result.article
+
+    def pipe(self, items: Iterable[str | Article], workers: int = 1, errors: str = "raise") -> Iterator[Article]:
+        """Annotated articles in input order, from `workers` processes (0: one per core). A bad
+        article raises `AnnotationError` (errors="raise") or is logged and skipped ("skip")."""
+        if errors not in ("raise", "skip"):
+            raise ValueError("errors must be 'raise' or 'skip'")
+        for result in self.run((as_article(item, n) for n, item in enumerate(items)), workers, keep_articles=True):
+            if isinstance(result, Failed):
+                if errors == "raise":
+                    raise AnnotationError(f"{result.article_id}: {result.message}")
+                _log.warning("skipped %s: %s", result.article_id, result.message)
+                continue
+            assert result.article is not None
+            yield result.article
+
+    def enrich(self, articles: Sequence[Article]) -> None:
+        """Every stage after parsing, in order, on parsed articles."""
+        for stage in self.stages:
+            stage(articles)
+        stamp = {**self.provenance, "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        for article in articles:
+            article.provenance = dict(stamp)
+
+    def parse(self, articles: Sequence[Article], parses: Path | None = None) -> list[Article]:
+        """The articles parsed; with `parses`, parses are read from (and kept in) that folder,
+        so a corpus measured or trained on again is parsed once."""
+        if parses is None:
+            return list(self.parser.parse(articles))
+        return list(parse_cached(self.parser, articles, parses))
+
+    def annotate(self, articles: Sequence[Article], formats: Sequence[str] = (), keep_articles: bool = True,
+                 parses: Path | None = None) -> list[Annotated | Failed]:
+        """Parse and enrich a batch, rendering the formats asked for; one article's failure does
+        not fail the others."""
+        oversized = {a.id for a in articles if len(a.text) > self.max_chars}
+        fits = [a for a in articles if a.id not in oversized]
+        done: dict[str, Annotated | Failed] = {}
         try:
-            parsed = list(self.parser.parse(articles))
-        except Exception:  # isolate the article the parser could not take
-            if len(articles) == 1:
-                return [Failed(articles[0].id, _describe())]
-            return [result for article in articles for result in self.annotate([article])]
-        results: list[Annotated | Failed] = []
+            parsed = self.parse(fits, parses)
+            self.enrich(parsed)
+        except Exception:
+            if len(fits) > 1:  # find the article that failed, on fresh copies: the others go on
+                return [result for a in articles
+                        for result in self.annotate([Article(a.id, a.text, a.meta)], formats, keep_articles, parses)]
+            done.update({a.id: Failed(a.id, _describe()) for a in fits})
+            parsed = []
         for article in parsed:
             try:
-                self.enrich(article)
-                results.append(
-                    Annotated(
-                        article.id,
-                        to_record(article),
-                        to_html(article) if "html" in self.formats else None,
-                        to_text(article) if "text" in self.formats else None,
-                        article.word_count,
-                    )
-                )
+                done[article.id] = Annotated(article.id, article.to_record(), article.to_html() if "html" in formats else None,
+                                             article.to_text() if "text" in formats else None, article if keep_articles else None)
             except Exception:
-                results.append(Failed(article.id, _describe()))
-        return results
+                done[article.id] = Failed(article.id, _describe())
+        return [Failed(a.id, f"article is {len(a.text):,} characters, over the limit of {self.max_chars:,}; raise it with --max-chars")
+                if a.id in oversized else done[a.id] for a in articles]
 
-    def run(self, articles: Iterable[Article], workers: int = 0) -> Iterator[Annotated | Failed]:
-        """Annotate articles in input order, in `workers` processes (0: one per core)."""
+    def run(self, articles: Iterable[Article], workers: int = 0, formats: Sequence[str] = (),
+            keep_articles: bool = False, parses: Path | None = None) -> Iterator[Annotated | Failed]:
+        """Annotate articles in input order, in `workers` processes (0: one per core); with
+        `keep_articles` each result carries its `Article` too (sent back from the worker);
+        `parses`: a folder of kept parses (`parse`)."""
         workers = workers or default_workers()
-        batches = _batches(articles, _BATCH_ARTICLES)
+        batches = _batches(articles, self.batch_articles)
         if workers <= 1:
             for batch in batches:
-                yield from self.annotate(batch)
+                yield from self.annotate(batch, formats, keep_articles, parses)
             return
-        global _WORKER_PIPELINE
-        _WORKER_PIPELINE = self
+        global _WORKER
+        _WORKER = (self, tuple(formats), keep_articles, parses)
         context = multiprocessing.get_context("fork")
         with context.Pool(workers, initializer=_limit_threads) as pool:
             for results in pool.imap(_annotate_in_worker, batches):
                 yield from results
+
+
+def load(config: str | Path | dict | None = None, **choices: Any) -> Pipeline:
+    """The pipeline of a config (default: the shipped one, as the command line runs it)."""
+    return Pipeline(config, **choices)
+
+
+def as_article(item: str | Article, number: int | None = None) -> Article:
+    """An article as it is; a text as an article whose id is its hash (or its number in a batch)."""
+    if isinstance(item, Article):
+        return item
+    if isinstance(item, str):
+        digest = hashlib.sha1(item.encode("utf-8")).hexdigest()[:12]
+        return Article(f"text-{number}-{digest}" if number is not None else f"text-{digest}", item)
+    raise TypeError(f"expected a text or an Article, got {type(item).__name__}")
 
 
 def default_workers() -> int:
@@ -159,7 +379,7 @@ def _describe() -> str:
     return lines[-1] if lines else "unknown error"
 
 
-_WORKER_PIPELINE: Pipeline | None = None
+_WORKER: tuple[Pipeline, tuple[str, ...], bool, Path | None] | None = None
 
 
 def _limit_threads() -> None:
@@ -171,5 +391,6 @@ def _limit_threads() -> None:
 
 
 def _annotate_in_worker(batch: list[Article]) -> list[Annotated | Failed]:
-    assert _WORKER_PIPELINE is not None
-    return _WORKER_PIPELINE.annotate(batch)
+    assert _WORKER is not None
+    pipeline, formats, keep_articles, parses = _WORKER
+    return pipeline.annotate(batch, formats, keep_articles, parses)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from attribution import resources
 from attribution.document import Article, Attribution, Reliability, Sentence
 
 _LETTERS = "ABCDEF"
@@ -24,13 +22,7 @@ class Policy:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Policy:
-        if path is None:
-            text = resources.files("attribution.resources").joinpath("reliability.yaml").read_text()
-            name = "reliability.yaml (built in)"
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-            name = str(path)
-        data = yaml.safe_load(text)
+        data, name = resources.read(path, "reliability.yaml")
         try:
             policy = cls(data["source_rules"], data.get("source_adjustments", []), data["credibility"], data["score"], name)
         except (KeyError, TypeError) as error:

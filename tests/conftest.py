@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+import attribution
 from attribution.document import Article
 from attribution.pipeline import Pipeline
 
@@ -14,7 +15,8 @@ SHARED = ROOT.parent / "shared"
 
 @pytest.fixture(scope="session")
 def pipeline() -> Pipeline:
-    return Pipeline()
+    """The default pipeline, as `attribution annotate` runs it (span model and classifier)."""
+    return attribution.load()
 
 
 @pytest.fixture(scope="session")

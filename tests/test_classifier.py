@@ -8,17 +8,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from attribution.classify.corpora import (
-    read_factuality,
-    read_hedging,
-    read_pei,
-    unit_to_pei,
-)
+from attribution import resources
 from attribution.classify.inputs import CUE_MARKS, SOURCE_MARKS, Context, sentence_input
-from attribution.classify.labeler import DEFAULT_MODEL, ModelLabeler
-from attribution.classify.predict import expected_calibration_error, fit_temperature
+from attribution.classify.labeler import ModelLabeler
 from attribution.cli import app
+from attribution.corpora.public import examples, read_factuality, read_hedging, read_pei, unit_to_pei
+from attribution.corpora.war_news import input_pipeline
 from attribution.document import Article
+from attribution.evaluate.classifier import expected_calibration_error
+from attribution.train.classifier import fit_temperature
 from tests.conftest import SEEDS
 
 
@@ -27,7 +25,7 @@ def test_factuality_reader_maps_token_spans_to_characters(tmp_path):
     row = {"text": "Officials said the convoy might have been destroyed .",
            "targets": [{"span1": [1, 2], "label": 3.0}, {"span1": [7, 8], "label": 0.8}]}
     path.write_text(json.dumps(row) + "\n", encoding="utf-8")
-    [example] = read_factuality(path, dataset=1)
+    [example] = examples(read_factuality(path, dataset=1))
     assert [example.text[s:e] for s, e in example.predicates] == ["said", "destroyed"]
     assert example.factuality == [3.0, 0.8] and example.dataset == 1
 
@@ -43,24 +41,22 @@ def test_pei_and_hedging_readers(tmp_path):
     pei = tmp_path / "pei.jsonl"
     pei.write_text("\n".join(json.dumps({"finding": f, "sentence-level-certainty": v, "split": s}) for f, v, s in [
         ("Vaccines may reduce transmission.", 3.0, "train"), ("The drug cured all patients.", 6.0, "val")]) + "\n")
-    [val] = read_pei(pei, {"val"})
+    [val] = examples(read_pei(pei, {"val"}))
     assert val.score == 1.0 and unit_to_pei(val.score) == 6.0
     conll = tmp_path / "conll.csv"
     conll.write_text('\ufeff"1","Paris is the capital of France."\n"-1","It is widely believed that he was born in 1901."\n')
-    examples = read_hedging(conll)
-    assert [e.hedged for e in examples] == [0, 1]
+    assert [e.hedged for e in examples(read_hedging(conll))] == [0, 1]
     assert len(read_hedging(conll, "dev")) + len(read_hedging(conll, "train")) == 2
 
 
-def _seed_article(pipeline, stem_prefix: str) -> Article:
+def _seed_article(stem_prefix: str) -> Article:
+    """A seed article as the classifier's inputs are built from it: annotated up to the rules' labels."""
     path = next(SEEDS.glob(f"{stem_prefix}*.txt"))
-    [article] = list(pipeline.parser.parse([Article(path.stem, path.read_text(encoding="utf-8"))]))
-    pipeline.enrich(article)
-    return article
+    return input_pipeline()(Article(path.stem, path.read_text(encoding="utf-8")))
 
 
-def test_input_marks_source_and_cue_and_keeps_the_predicate(pipeline):
-    article = _seed_article(pipeline, "001")
+def test_input_marks_source_and_cue_and_keeps_the_predicate():
+    article = _seed_article("001")
     sentence = next(s for s in article.sentences if "informed CNN" in article.text[s.start : s.end])
     text, context, (start, end) = sentence_input(article, sentence)
     assert f"{SOURCE_MARKS[0]}A Ukrainian commander{SOURCE_MARKS[1]}" in text
@@ -70,8 +66,8 @@ def test_input_marks_source_and_cue_and_keeps_the_predicate(pipeline):
     assert "Ukrainian government" in context  # the end of the previous sentence
 
 
-def test_context_can_carry_the_article_lead(pipeline):
-    article = _seed_article(pipeline, "001")
+def test_context_can_carry_the_article_lead():
+    article = _seed_article("001")
     first, later = article.sentences[0], article.sentences[5]
     lead = " ".join(article.text[first.start : first.start + 40].split())
     _, context, _ = sentence_input(article, later, Context(lead_chars=40, previous_chars=0))
@@ -94,13 +90,9 @@ def test_temperature_fitting_softens_overconfident_logits():
     assert expected_calibration_error(scaled / scaled.sum(1, keepdims=True), gold) < before / 2
 
 
-needs_model = pytest.mark.skipif(not (DEFAULT_MODEL / "model.safetensors").exists(), reason=f"no trained model in {DEFAULT_MODEL}")
-
-
-@needs_model
-def test_shipped_model_labels_seed_sentences(pipeline):
-    article = _seed_article(pipeline, "001")
-    ModelLabeler().label([article])
+def test_shipped_model_labels_seed_sentences():
+    article = _seed_article("001")
+    ModelLabeler(resources.model_folder("classifier")).label([article])
     phrases = ("A Ukrainian commander informed CNN", "it is highly likely that these troops",
                "North Korea, which has one of the largest militaries")
     by_words = {words: next(s for s in article.sentences if words in article.text[s.start : s.end]) for words in phrases}
@@ -112,7 +104,6 @@ def test_shipped_model_labels_seed_sentences(pipeline):
         assert sentence.speaker.by == "model:classifier" and -3 <= sentence.factuality <= 3
 
 
-@needs_model
 def test_evaluate_commands_print_json_last(tmp_path):
     factuality = tmp_path / "UW" / "dev.jsonl"
     factuality.parent.mkdir()
@@ -159,13 +150,13 @@ def _tiny_shared(root):
         ("1", "The team won the cup in 1998."), ("-1", "The castle was probably built in the 12th century.")]))
 
 
-def _seed_labels(data, pipeline):
+def _seed_labels(data):
     """Labels for two sentences of each seed article; seeds 000 and 001 train, 002 dev."""
     from attribution.labels import SentenceLabel, sentence_hash, write_labels
 
     labels = []
     for path in sorted(SEEDS.glob("*.txt")):
-        article = _seed_article(pipeline, path.stem[:3])
+        article = _seed_article(path.stem[:3])
         for sentence, speaker in zip(article.sentences[3:5], ("unattributed", "us_official")):
             text = article.text[sentence.start : sentence.end]
             labels.append(SentenceLabel(path.stem, sentence.start, sentence.end, sentence_hash(text), speaker, "certain"))
@@ -176,16 +167,17 @@ def _seed_labels(data, pipeline):
     return labels
 
 
-def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path, pipeline):
+@pytest.mark.slow
+def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path):
     import hashlib
 
     import yaml
 
-    from attribution.classify.train import load_recipe
+    from attribution.train.classifier import load_recipe
     from attribution.labels import write_labels
 
     _tiny_shared(tmp_path / "shared")
-    labels = _seed_labels(tmp_path / "data", pipeline)
+    labels = _seed_labels(tmp_path / "data")
     corrections = tmp_path / "corrections.jsonl"
     write_labels(corrections, labels[:1] + labels[-1:])  # one on a train article, one on the dev article
     # Context unlike the shipped model's: its "before" scores need inputs of its own kind.
@@ -207,6 +199,6 @@ def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path, pipelin
     logged = json.loads((tmp_path / "model_a" / "training.json").read_text())
     assert logged["recipe"]["steps"] == 3
     assert logged["counts"]["train"]["news"] == 4 + 1  # the correction on the dev article is left out
-    article = _seed_article(pipeline, "002")
+    article = _seed_article("002")
     ModelLabeler(tmp_path / "model_a").label([article])
     assert all(s.speaker.by == "model:classifier" for s in article.sentences)

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from attribution.cli import app
 from attribution.evaluate.polnear import Tally, matches, normalise
-from attribution.train.polnear import GoldAttribution, read_ann, read_corpus
+from attribution.corpora.polnear import GoldAttribution, read_ann, read_corpus
 
 TEXT = '"We will win," the senator said. Officials claimed that the vote was rigged.\nIt was reported that taxes rise.'
 #       0         1         2         3         4         5         6         7         8         9         10

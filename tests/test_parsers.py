@@ -6,7 +6,8 @@ import pytest
 from stanza.utils.conll import CoNLL
 
 from attribution.attribute import attribute
-from attribution.attribute.learned import load_span_model
+from attribution import resources
+from attribution.attribute.spans import SpanModel
 from attribution.document import Article
 from attribution.hedging import find_cues
 from attribution.labeling import label_article
@@ -93,12 +94,11 @@ def test_stanza_adapter_from_conllu_feeds_the_same_rules():
     assert article.sentences[2].certainty.label == "possible"
 
 
-def test_span_model_works_on_a_stanza_parse_without_token_vectors():
-    """Stanza gives no token vectors; the span model then tags from its sparse features alone."""
+def test_span_model_works_on_a_stanza_parse():
+    """The span model reads the text and the shared UD tokens, whichever parser made them."""
     article = Article("stanza-test", TEXT)
     add_document(article, CoNLL.conll2doc(input_str=CONLLU))
-    assert article.vectors is None
-    attribute(article, load_span_model(None), rules=False)
+    attribute(article, SpanModel.load(resources.model_folder("spans")), rules=False)
     found = {(article.span_text(a.source), article.span_text(a.cue)) for a in article.attributions}
     assert ("A Ukrainian commander", "told") in found
     assert any(cue == "added" for _, cue in found)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attribution.attribute.features import ArticleView
+from attribution.parse.tree import ParseIndex
 from attribution.attribute.tagger import (
     TAGS,
     WordPieces,
@@ -17,11 +17,11 @@ from attribution.attribute.tagger import (
     whole_spans,
     windows,
 )
-from attribution.classify.model import load_tokenizer
+from attribution.encoder import load_tokenizer
 from attribution.document import Article
 from attribution.parse.spacy_backend import SpacyParser
-from attribution.train.polnear import GoldArticle, GoldAttribution
-from attribution.train.tagger import token_labels
+from attribution.corpora.polnear import GoldArticle, GoldAttribution
+from attribution.train.taggers import token_labels
 
 TEXT = ("Officials in Kyiv said on Tuesday that Russia's drones had struck a power plant. "
         "“We will rebuild,” the mayor told reporters, according to a statement.")
@@ -66,8 +66,8 @@ def test_each_window_reads_the_articles_word_pieces_and_each_token_its_first(art
     for window in chosen:
         encoded = encode(tokenizer, pieces, window, 160)
         # The same pieces as tokenizing the window's text alone.
-        alone = tokenizer([TEXT[window.start : window.end]], None, 160)
-        assert encoded.ids.tolist() == alone["input_ids"][0].tolist()
+        [alone] = tokenizer.encode([TEXT[window.start : window.end]], None, 160)
+        assert encoded.ids.tolist() == alone["input_ids"]
         for token, position in zip(article.tokens[window.first : window.last], encoded.positions):
             piece = np.searchsorted(pieces.starts, window.start) + position - 1  # less [CLS]
             assert pieces.starts[piece] <= token.start < pieces.ends[piece], token.text
@@ -94,7 +94,7 @@ def test_a_very_long_sentence_is_read_in_windows_covering_every_token_once() -> 
     said = next(t.i for t in article.tokens if t.text == "said")
     shelled = [t.i for t in article.tokens if t.text == "shelled"][150]
     for cue in ([said], [shelled]):
-        window = cue_window(article, ArticleView(article).sentence_of, cue, 480)
+        window = cue_window(article, ParseIndex(article).sentence_of, cue, 480)
         assert window.end - window.start <= 480 and window.first <= cue[0] < window.last
 
 
@@ -112,7 +112,7 @@ def test_consecutive_sentences_are_packed_into_windows_within_budget() -> None:
 
 
 def test_the_role_taggers_window_marks_the_cue_and_takes_neighbouring_sentences(article: Article) -> None:
-    view = ArticleView(article)
+    view = ParseIndex(article)
     told = next(t.i for t in article.tokens if t.text == "told")
     window = cue_window(article, view.sentence_of, [told], 480)
     assert article.text[window.start : window.end] == TEXT  # both sentences fit

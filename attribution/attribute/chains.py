@@ -9,28 +9,24 @@ Two signals make a link:
 
 from __future__ import annotations
 
+from attribution.attribute.affiliation import media_names
 from attribution.attribute.rules import Proposal, cue_lexicon
-from attribution.attribute.speakers import lexicon
-from attribution.attribute.tree import Tree
-from attribution.document import Article, Token
+from attribution.document import Attribution, Token
+from attribution.parse.tree import ParseIndex, SentenceTree
 
 
 def is_media(tokens: list[Token]) -> bool:
-    return bool(tokens) and tokens[-1].upos in ("PROPN", "NOUN") and lexicon().media.first_match(tokens) is not None
+    return bool(tokens) and tokens[-1].upos in ("PROPN", "NOUN") and media_names().first_match(tokens) is not None
 
 
-def recipient_relays(article: Article, proposals: list[Proposal]) -> list[Proposal]:
+def recipient_relays(index: ParseIndex, proposals: list[Proposal]) -> list[Proposal]:
     """Relay proposals for outlets that a source spoke to or told."""
     words = cue_lexicon()
     relays: list[Proposal] = []
-    trees: dict[int, Tree] = {}
     for proposal in proposals:
         if proposal.kind == "relay" or not proposal.cue or not proposal.content:
             continue
-        sentence = article.sentence_at(proposal.cue[0].start)
-        if sentence is None:
-            continue
-        tree = trees.setdefault(sentence.id, Tree(article, sentence))
+        tree = index.sentence(index.article.sentences[index.sentence_of[proposal.cue[0].i]])
         found = _told_outlet(tree, proposal, words.verbs) or _spoke_to_outlet(tree, proposal, words.spoke_to)
         if found:
             cue, outlet = found
@@ -42,7 +38,7 @@ def recipient_relays(article: Article, proposals: list[Proposal]) -> list[Propos
     return relays
 
 
-def _told_outlet(tree: Tree, proposal: Proposal, verbs: dict[str, dict]) -> tuple[list[Token], Token] | None:
+def _told_outlet(tree: SentenceTree, proposal: Proposal, verbs: dict[str, dict]) -> tuple[list[Token], Token] | None:
     verb = next((t for t in proposal.cue if t.upos in ("VERB", "AUX")), None)
     if verb is None or not verbs.get(verb.lemma.lower(), {}).get("recipient"):
         return None
@@ -52,7 +48,7 @@ def _told_outlet(tree: Tree, proposal: Proposal, verbs: dict[str, dict]) -> tupl
     return None
 
 
-def _spoke_to_outlet(tree: Tree, proposal: Proposal, spoke_to: frozenset[str]) -> tuple[list[Token], Token] | None:
+def _spoke_to_outlet(tree: SentenceTree, proposal: Proposal, spoke_to: frozenset[str]) -> tuple[list[Token], Token] | None:
     if proposal.source_head is None:
         return None
     for clause in tree.kids(proposal.source_head, "acl:relcl", "acl"):
@@ -62,3 +58,38 @@ def _spoke_to_outlet(tree: Tree, proposal: Proposal, spoke_to: frozenset[str]) -
             if is_media(tree.subtree(candidate, skip_deps=("acl:relcl", "punct", "case"))):
                 return [clause], candidate
     return None
+
+
+def link_chains(proposals: list[Proposal], ids: dict[int, str], attributions: list[Attribution]) -> None:
+    """Set `via` on every attribution reported through another: its proposal's relay, and the
+    scope of relay statements. `ids` maps each proposal (by identity) to its attribution's id."""
+    by_id = {a.id: a for a in attributions}
+    for proposal in proposals:
+        if id(proposal) in ids and proposal.relay_of is not None and id(proposal.relay_of) in ids:
+            by_id[ids[id(proposal)]].via = ids[id(proposal.relay_of)]
+    _scope_relay_statements(proposals, ids, by_id)
+
+
+def _scope_relay_statements(proposals: list[Proposal], ids: dict[int, str], by_id: dict[str, Attribution]) -> None:
+    """ "The Gaze reports on this with reference to CNN": the article relays CNN, which The Gaze
+    cites; every other attribution goes via CNN's relay, and CNN's own reports via The Gaze."""
+    for relay in proposals:
+        if relay.rule != "relay_phrase" or not relay.anaphoric or relay.relay_of is None or id(relay) not in ids:
+            continue
+        inner = by_id[ids[id(relay)]]
+        outer = by_id.get(ids.get(id(relay.relay_of), ""))
+        if outer is None:
+            continue
+        for attribution in by_id.values():
+            if attribution is inner or attribution is outer or attribution.entity == outer.entity:
+                continue
+            if attribution.entity is not None and attribution.entity == inner.entity:
+                attribution.via = attribution.via or outer.id
+            elif attribution.via is None:
+                attribution.via = inner.id
+            elif by_id[attribution.via].kind == "relay" and by_id[attribution.via].via is None:
+                relay_attribution = by_id[attribution.via]
+                if relay_attribution.entity == inner.entity:
+                    relay_attribution.via = outer.id
+                elif relay_attribution is not inner:
+                    relay_attribution.via = inner.id

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from attribution.attribute.speakers import is_named, speaker_label
+from attribution.attribute.affiliation import is_named, speaker_label
 from attribution.document import Article, Attribution, Entity, Span, Token
 
-_PRONOUNS_SINGULAR = {"he", "she", "him", "her", "i"}
 _PRONOUNS_PLURAL = {"they", "them", "we"}
 _PRONOUNS_THING = {"it"}
 _DEFINITE = {"the", "this", "that", "these", "those"}

@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
-import yaml
-
-from attribution.attribute.quotes import find_quotes
-from attribution.attribute.tree import Tree, covering_span, spans_of
+from attribution import resources
 from attribution.document import Article, Span, Token
+from attribution.parse.tree import ParseIndex, SentenceTree, covering_span, spans_of
 
 _RELATIVE_PRONOUNS = {"who", "which", "that", "whom"}
 _EXPLETIVES = {"it", "there"}
@@ -45,7 +42,7 @@ class CueLexicon:
 
 @cache
 def cue_lexicon() -> CueLexicon:
-    data = yaml.safe_load(resources.files("attribution.resources").joinpath("cues.yaml").read_text())
+    data = resources.data("cues.yaml")
     return CueLexicon(
         verbs=data["verbs"],
         light_verbs=data["light_verbs"],
@@ -72,15 +69,14 @@ class Proposal:
     relay_of: Proposal | None = None  # for relay phrases: the attribution they qualify
 
 
-def propose(article: Article) -> list[Proposal]:
+def propose(index: ParseIndex, min_quote_words: int = 3) -> list[Proposal]:
+    """The rules' attributions: one per cue, direct quotes joined to their speech verbs."""
     proposals: list[Proposal] = []
-    for sentence in article.sentences:
-        if sentence.boilerplate:
-            continue
-        tree = Tree(article, sentence)
-        proposals.extend(_sentence_proposals(tree))
-    proposals.extend(_dash_signatures(article))
-    return proposals
+    for sentence in index.article.sentences:
+        if not sentence.boilerplate:
+            proposals.extend(_sentence_proposals(index.sentence(sentence)))
+    proposals.extend(_dash_signatures(index))
+    return _dedupe(_join_quotes(index, proposals, min_quote_words))
 
 
 _DASHES = ("―", "—", "–")
@@ -88,9 +84,9 @@ _CLOSING_QUOTES = ("”", '"', "’", "»")
 _MAX_SIGNATURE_TOKENS = 8
 
 
-def _dash_signatures(article: Article) -> list[Proposal]:
+def _dash_signatures(index: ParseIndex) -> list[Proposal]:
     """ "“We will win.” ― Jane Doe": a quote signed with a dash and a name that ends the paragraph."""
-    quotes = find_quotes(article.text)
+    article, quotes = index.article, index.quotes
     found = []
     for dash in article.tokens:
         mark = dash.text.lstrip("".join(_CLOSING_QUOTES))
@@ -118,7 +114,7 @@ def _dash_signatures(article: Article) -> list[Proposal]:
     return found
 
 
-def _sentence_proposals(tree: Tree) -> list[Proposal]:
+def _sentence_proposals(tree: SentenceTree) -> list[Proposal]:
     words = cue_lexicon()
     found: list[Proposal] = []
     for token in tree.tokens:
@@ -140,7 +136,7 @@ def _sentence_proposals(tree: Tree) -> list[Proposal]:
     return found
 
 
-def _content_of(tree: Tree, verb: Token, entry: dict) -> tuple[list[Token], bool]:
+def _content_of(tree: SentenceTree, verb: Token, entry: dict) -> tuple[list[Token], bool]:
     """Tokens of what the verb reports, and whether that content is anaphoric ("on this")."""
     clauses = tree.kids(verb, *_CLAUSE_DEPS)
     if not clauses and entry.get("to_clause"):
@@ -159,7 +155,7 @@ def _content_of(tree: Tree, verb: Token, entry: dict) -> tuple[list[Token], bool
     return [], False
 
 
-def _source_of(tree: Tree, verb: Token) -> Token | None:
+def _source_of(tree: SentenceTree, verb: Token) -> Token | None:
     subjects = tree.kids(verb, "nsubj")
     if subjects:
         subject = subjects[0]
@@ -181,14 +177,14 @@ def _source_of(tree: Tree, verb: Token) -> Token | None:
     return None
 
 
-def _source_tokens(tree: Tree, head: Token | None) -> list[Token]:
+def _source_tokens(tree: SentenceTree, head: Token | None) -> list[Token]:
     if head is None:
         return []
     # The preposition that introduces the source ("to CNN", "by the ministry") is not part of it.
     return [t for t in tree.subtree(head, skip_deps=_SOURCE_CUT) if not (t.head == head.i and t.dep == "case" and t.i < head.i)]
 
 
-def _cue_tokens(tree: Tree, verb: Token) -> list[Token]:
+def _cue_tokens(tree: SentenceTree, verb: Token) -> list[Token]:
     """The verb with its auxiliaries and negation ("has said", "did not deny")."""
     tokens = [verb] + [t for t in tree.kids(verb, "aux", "aux:pass", "compound:prt") if t.i < verb.i + 3]
     negations = [t for t in tree.kids(verb, "advmod") if t.lemma.lower() in ("not", "n't", "never")]
@@ -205,7 +201,7 @@ def _cue_tokens(tree: Tree, verb: Token) -> list[Token]:
     return run
 
 
-def _verb_rule(tree: Tree, verb: Token, entry: dict) -> Proposal | None:
+def _verb_rule(tree: SentenceTree, verb: Token, entry: dict) -> Proposal | None:
     content, anaphoric = _content_of(tree, verb, entry)
     source_head = _source_of(tree, verb)
     if entry.get("evidence"):
@@ -224,7 +220,7 @@ def _verb_rule(tree: Tree, verb: Token, entry: dict) -> Proposal | None:
     )
 
 
-def _light_verb_rule(tree: Tree, verb: Token, entry: dict) -> Proposal | None:
+def _light_verb_rule(tree: SentenceTree, verb: Token, entry: dict) -> Proposal | None:
     objects = [o for o in tree.kids(verb, "obj") if o.lemma.lower() in entry["objects"]]
     if not objects:
         return None
@@ -247,7 +243,7 @@ def _light_verb_rule(tree: Tree, verb: Token, entry: dict) -> Proposal | None:
     return Proposal(cue, content, source_head, _source_tokens(tree, source_head), "indirect", "light_verb", f"{verb.lemma.lower()} {noun.lemma.lower()}")
 
 
-def _noun_rule(tree: Tree, noun: Token) -> Proposal | None:
+def _noun_rule(tree: SentenceTree, noun: Token) -> Proposal | None:
     clauses = [c for c in tree.kids(noun, "acl", "ccomp") if any(m.lemma.lower() == "that" and m.dep == "mark" for m in tree.kids(c, "mark"))]
     if not clauses:
         return None
@@ -261,14 +257,14 @@ def _noun_rule(tree: Tree, noun: Token) -> Proposal | None:
     return Proposal(cue_tokens, content, source_head, source, "indirect", "noun", noun.lemma.lower())
 
 
-def _phrase_at(tree: Tree, start: int, phrase: tuple[str, ...]) -> bool:
+def _phrase_at(tree: SentenceTree, start: int, phrase: tuple[str, ...]) -> bool:
     tokens = tree.tokens
     if start + len(phrase) > len(tokens):
         return False
     return all(tokens[start + k].text.lower() == word for k, word in enumerate(phrase))
 
 
-def _noun_phrase_after(tree: Tree, position: int) -> Token | None:
+def _noun_phrase_after(tree: SentenceTree, position: int) -> Token | None:
     """Head of the noun phrase that starts at `position` in the sentence's token list."""
     if position >= len(tree.tokens):
         return None
@@ -282,7 +278,7 @@ def _noun_phrase_after(tree: Tree, position: int) -> Token | None:
     return token if token.upos in ("NOUN", "PROPN", "PRON", "NUM", "X") else None
 
 
-def _clause_head(tree: Tree, token: Token) -> Token:
+def _clause_head(tree: SentenceTree, token: Token) -> Token:
     """The predicate whose clause holds `token` (climbing noun-phrase relations)."""
     current = token
     while not current.is_root and current.dep in ("nsubj", "nsubj:pass", "obj", "iobj", "nmod", "obl", "compound", "appos", "nmod:poss"):
@@ -293,7 +289,7 @@ def _clause_head(tree: Tree, token: Token) -> Token:
     return current
 
 
-def _phrases_before_sources(tree: Tree, phrases: tuple[tuple[str, ...], ...]) -> Iterator[tuple[str, list[Token], Token]]:
+def _phrases_before_sources(tree: SentenceTree, phrases: tuple[tuple[str, ...], ...]) -> Iterator[tuple[str, list[Token], Token]]:
     """Each (phrase, cue tokens, source head) where a phrase stands before a noun phrase."""
     firsts = {phrase[0] for phrase in phrases}
     for position, token in enumerate(tree.tokens):
@@ -306,7 +302,7 @@ def _phrases_before_sources(tree: Tree, phrases: tuple[tuple[str, ...], ...]) ->
                     yield " ".join(phrase), tree.tokens[position : position + len(phrase)], source_head
 
 
-def _according_to(tree: Tree, words: CueLexicon) -> list[Proposal]:
+def _according_to(tree: SentenceTree, words: CueLexicon) -> list[Proposal]:
     found = []
     for phrase, cue, source_head in _phrases_before_sources(tree, words.according_to):
         cue_ids = {t.i for t in cue}
@@ -323,7 +319,7 @@ def _according_to(tree: Tree, words: CueLexicon) -> list[Proposal]:
     return found
 
 
-def _relays(tree: Tree, words: CueLexicon, found: list[Proposal]) -> list[Proposal]:
+def _relays(tree: SentenceTree, words: CueLexicon, found: list[Proposal]) -> list[Proposal]:
     """ "with reference to CNN", "citing Reuters": the subject reports through another source."""
     relays = []
     for phrase, cue, source_head in _phrases_before_sources(tree, words.relay):
@@ -334,6 +330,79 @@ def _relays(tree: Tree, words: CueLexicon, found: list[Proposal]) -> list[Propos
                      phrase, anaphoric=bool(outer and outer.anaphoric), relay_of=outer)
         )
     return relays
+
+
+def _dedupe(proposals: list[Proposal]) -> list[Proposal]:
+    """One attribution per cue: the first rule that claimed a cue token keeps it."""
+    seen: set[int] = set()
+    kept = []
+    for proposal in proposals:
+        cue_ids = {t.i for t in proposal.cue}
+        if cue_ids & seen or not proposal.content:
+            continue
+        seen |= cue_ids
+        kept.append(proposal)
+    return kept
+
+
+def _join_quotes(index: ParseIndex, proposals: list[Proposal], min_quote_words: int) -> list[Proposal]:
+    """Mark direct and mixed quotes, extend contents over whole quotes, and give quotes that no
+    rule reached to a speech verb without content next to them."""
+    orphans = [p for p in proposals if not p.content and p.rule == "verb_quote"]
+    with_content = [p for p in proposals if p.content]
+    last_owner: Proposal | None = None
+    for quote in index.quotes:
+        span = quote.span
+        inside = [t for t in index.tokens if span.start <= t.start and t.end <= span.end]
+        if len(inside) < min_quote_words:
+            continue
+        owners = [p for p in with_content if any(span.start <= t.start < span.end for t in p.content)]
+        if owners:
+            for owner in owners:
+                outside = [t for t in owner.content if not span.start <= t.start < span.end and t.upos != "PUNCT"]
+                owner.kind = "mixed" if outside else "direct"
+                if _sentence_of(index, inside[-1]) != _sentence_of(index, inside[0]) or not outside:
+                    owner.content = _merge(owner.content, inside)
+            last_owner = owners[0] if quote.continued else None
+            continue
+        if last_owner is not None:  # the quote continues from the previous paragraph
+            last_owner.content = _merge(last_owner.content, inside)
+            last_owner = last_owner if quote.continued else None
+            continue
+        orphan = _nearest_orphan(index, orphans, inside)
+        if orphan is not None:
+            orphan.content = inside
+            orphans.remove(orphan)
+            with_content.append(orphan)
+            last_owner = orphan if quote.continued else None
+    return [p for p in proposals if p.content]
+
+
+def _sentence_of(index: ParseIndex, token: Token) -> int:
+    return index.sentence_of[token.i]
+
+
+def _nearest_orphan(index: ParseIndex, orphans: list[Proposal], inside: list[Token]) -> Proposal | None:
+    """A speech verb in the quote's last sentence or the one after, or the one before when it
+    ends in a colon ("He said: ...")."""
+    first_sentence, last_sentence = _sentence_of(index, inside[0]), _sentence_of(index, inside[-1])
+    best, best_distance = None, None
+    for orphan in orphans:
+        where = _sentence_of(index, orphan.cue[0])
+        if first_sentence <= where <= last_sentence or where == last_sentence + 1:
+            distance = min(abs(orphan.cue[0].i - inside[0].i), abs(orphan.cue[0].i - inside[-1].i))
+        elif where == first_sentence - 1 and index.article.text[: inside[0].start].rstrip(" “\"‘«\n").endswith(":"):
+            distance = inside[0].i - orphan.cue[0].i
+        else:
+            continue
+        if best_distance is None or distance < best_distance:
+            best, best_distance = orphan, distance
+    return best
+
+
+def _merge(tokens: list[Token], more: list[Token]) -> list[Token]:
+    unique = {t.i: t for t in tokens + more}
+    return [unique[i] for i in sorted(unique)]
 
 
 def to_spans(article: Article, proposal: Proposal) -> tuple[Span, list[Span], Span | None]:

@@ -1,13 +1,11 @@
-"""The contextual span tagger: all-MiniLM-L6-v2 with LoRA adapters and a token head.
+"""The contextual span taggers: all-MiniLM-L6-v2 (cut to its lower layers) with LoRA adapters
+and a token head.
 
-The CRF cue tagger (`learned.py`) sees a token's words, its parse and spaCy's small context
-vectors; most cues it misses are words it never saw as cues in training ("wants", "backed",
-"in"). This tagger reads each sentence with a pretrained encoder, so a cue is recognised by
-what it does in its sentence. Per token it gives three B/I/O decisions, one per role (cue,
-source, content): roles nest (a content holds other attributions' cues), so each has its own.
-The span extractor takes its cues from here. A second tagger of the same kind reads one cue
-at a time (its word pieces marked with segment id 1, in a window of its sentence and
-neighbours) and tags that cue's source and content; the parse then fixes their boundaries.
+Per token a tagger gives B/I/O decisions, one set per role: roles nest (a content holds other
+attributions' cues), so each has its own. The sentence tagger reads consecutive sentences and
+tags cue, source and content; the span model takes its cues. The role tagger reads one cue at
+a time (its word pieces marked with segment id 1, in a window of its sentence and neighbours)
+and tags that cue's source and content; the parse then fixes their boundaries (`spans.py`).
 
 A token is read at its first word piece; a long sentence is read in consecutive windows of
 whole tokens, and short consecutive sentences are read together.
@@ -21,20 +19,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from attribution.classify.encoder import Tokenizer
-from attribution.classify.model import (
-    base_encoder,
-    bfloat16_is_fast,
-    load_tokenizer,
-    merge_adapters,
-)
 from attribution.document import Article, Sentence
+from attribution.encoder import HIDDEN, bfloat16_is_fast, hidden_states, load_tokenizer
+from attribution.encoder.bert import Tokenizer
+from attribution.encoder.lora import LoraSettings, load_merged
 
 TAGS = ("O", "B", "I")
-ADAPTER_PREFIX = "adapter."
 IGNORE = -100  # word pieces after a token's first, and padding, carry no label
 # Window size in characters per word piece of max_length: English news averages about 4.5
 # characters a piece, so windows rarely reach the truncation (tokens beyond it stay untagged).
@@ -52,9 +44,7 @@ class TaggerConfig:
     # Encoder layers used, of the base's six: annotate runs both taggers on every article, and
     # three halve their time for 1.8-3.6 points of attribution F1 (README, spans).
     layers: int = 6
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    lora: LoraSettings = field(default_factory=LoraSettings)
     # Added to a role's tag scores (O, B, I) before decoding: more or fewer spans.
     bias: dict[str, list[float]] = field(default_factory=dict)
     # Roles decoded as whole spans (`whole_spans`) rather than tag by tag.
@@ -64,6 +54,15 @@ class TaggerConfig:
     def files(self) -> tuple[str, str]:
         """The weights file and the config file."""
         return f"{self.name}.safetensors", f"{self.name}.json"
+
+    @classmethod
+    def read(cls, path: Path) -> TaggerConfig:
+        fields = json.loads(path.read_text(encoding="utf-8"))
+        fields["lora"] = LoraSettings(**fields["lora"])
+        return cls(**fields)
+
+    def write(self, folder: Path) -> None:
+        (folder / self.files[1]).write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
 
 
 # Cues decoded as whole spans (+1.5 cue exact F1 on PolNeAR dev), with +0.3 on their O: fewer,
@@ -77,52 +76,27 @@ ROLE_TAGGER = TaggerConfig(name="role_tagger", roles=["source", "content"], mark
 
 
 class TokenTagger(nn.Module):
+    """An encoder and a token head: scores (batch, word pieces, roles, tags)."""
+
     def __init__(self, config: TaggerConfig, encoder: nn.Module) -> None:
         super().__init__()
         self.config = config
         self.encoder = encoder
         self.dropout = nn.Dropout(0.1)
-        self.head = nn.Linear(384, len(config.roles) * len(TAGS))
-
-    @classmethod
-    def create(cls, config: TaggerConfig) -> TokenTagger:
-        from peft import LoraConfig, get_peft_model
-
-        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, target_modules=config.lora_targets, bias="none")
-        return cls(config, get_peft_model(_truncated(base_encoder(), config.layers), lora))
+        self.head = nn.Linear(HIDDEN, len(config.roles) * len(TAGS))
 
     @classmethod
     def load(cls, folder: Path, name: str) -> TokenTagger:
         """For inference: adapters merged into the base encoder, eval mode."""
-        config = TaggerConfig(**json.loads((folder / f"{name}.json").read_text(encoding="utf-8")))
-        encoder = _truncated(base_encoder(), config.layers)
-        state = {k: v.float() for k, v in load_file(folder / config.files[0]).items()}
-        merge_adapters(encoder, state, ADAPTER_PREFIX, config.lora_alpha / config.lora_r)
+        config = TaggerConfig.read(folder / f"{name}.json")
+        encoder, heads = load_merged(folder / config.files[0], config.lora, config.layers)
         model = cls(config, encoder)
-        model.load_state_dict(state, strict=False)
+        model.load_state_dict(heads, strict=False)
         return model.eval()
 
-    def save(self, folder: Path) -> None:
-        from peft import get_peft_model_state_dict
-
-        folder.mkdir(parents=True, exist_ok=True)
-        weights, config = self.config.files
-        state = {f"{ADAPTER_PREFIX}{k}": v for k, v in get_peft_model_state_dict(self.encoder).items()}
-        state.update({k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")})
-        save_file({k: v.detach().to(torch.float16).contiguous() for k, v in state.items()}, folder / weights)
-        (folder / config).write_text(json.dumps(asdict(self.config), indent=2) + "\n", encoding="utf-8")
-
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Scores (batch, word pieces, roles, tags)."""
-        hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                              token_type_ids=batch["token_type_ids"])
-        scores = self.head(self.dropout(hidden))
+        scores = self.head(self.dropout(hidden_states(self.encoder, batch)))
         return scores.view(*scores.shape[:2], len(self.config.roles), len(TAGS))
-
-
-def _truncated(encoder: nn.Module, layers: int) -> nn.Module:
-    encoder.encoder.layer = encoder.encoder.layer[:layers]
-    return encoder
 
 
 @dataclass

@@ -14,23 +14,12 @@ model learns when to trust the rules.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
-from attribution.classify.corpora import Example
-from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS, Article, Sentence
-from attribution.labels import labels_by_article
+from attribution.classify.model import Context, Example
+from attribution.document import Article, Sentence
 
 SOURCE_MARKS = ("« ", " »")
 CUE_MARKS = ("{ ", " }")
-
-
-@dataclass(frozen=True)
-class Context:
-    """Characters of context in the second segment (both cost speed: about 4 characters a word piece)."""
-
-    lead_chars: int = 0  # from the article's start, for the sentences after the first
-    previous_chars: int = 100  # from the end of the previous sentence
 
 
 def _clip(text: str) -> str:
@@ -80,27 +69,6 @@ def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, tuple[s
         return position - start + sum(len(m) for o, _, m in inserts if o < position or (inclusive and o == position))
 
     return "".join(pieces), (moved(predicate[0], True), moved(predicate[1], False))
-
-
-def news_examples(labels_path: Path, corpus: Path, articles: set[str] | None, annotate,
-                  context: Context = Context()) -> list[Example]:
-    """War-news examples from the team's labels: the rules annotate, the labels give the targets.
-
-    `annotate` turns articles into rule-labeled articles (a Pipeline's parse and enrich); each
-    gold sentence takes the input of the predicted sentence it overlaps most.
-    """
-    gold = labels_by_article(labels_path, articles)
-    texts = {article_id: (corpus / f"{article_id}.txt").read_text(encoding="utf-8") for article_id in sorted(gold)}
-    examples = []
-    for article in annotate(Article(article_id, text) for article_id, text in texts.items()):
-        for label in gold[article.id]:
-            if not label.matches(article.text):
-                continue
-            sentence = max(article.sentences, key=lambda s: min(s.end, label.end) - max(s.start, label.start))
-            text, pair, _ = sentence_input(article, sentence, context)
-            examples.append(Example("news", text, pair, speaker=SPEAKER_LABELS.index(label.speaker),
-                                    certainty=CERTAINTY_LABELS.index(label.certainty)))
-    return examples
 
 
 def article_inputs(articles: Sequence[Article], context: Context = Context()) -> Iterable[tuple[Sentence, Example]]:

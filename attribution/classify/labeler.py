@@ -13,24 +13,22 @@ from pathlib import Path
 
 import numpy as np
 
+from attribution.classify.model import CONFIG, WEIGHTS, ModelConfig
 from attribution.document import Article, Label
+from attribution.files import sha256
 from attribution.hedging import hedge_lexicon
 from attribution.labeling import label_article
-
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "classifier"
 
 
 class ModelLabeler:
     name = "classifier"
 
-    def __init__(self, folder: Path = DEFAULT_MODEL) -> None:
-        from attribution.classify.model import CONFIG, WEIGHTS, ModelConfig
-
+    def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
-        if not (self.folder / WEIGHTS).is_file():
+        if not (self.folder / WEIGHTS).is_file() or not (self.folder / CONFIG).is_file():
             raise FileNotFoundError(f"{self.folder}: no classifier here (expected {CONFIG} and {WEIGHTS})")
         self.config = ModelConfig.read(self.folder)
-        self.version = _weights_digest(self.folder / WEIGHTS)
+        self.version = "sha256:" + sha256(self.folder / WEIGHTS)[:12]
         self._predictor = None  # loaded on first use, in the process that uses it (after a fork)
 
     def _load(self):
@@ -73,8 +71,3 @@ class ModelLabeler:
                                        probability=float(certainty[chosen]))
             sentence.factuality = factuality[0]
 
-
-def _weights_digest(path: Path) -> str:
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]

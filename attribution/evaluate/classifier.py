@@ -1,4 +1,5 @@
-"""Scores of the classifier's heads on the public corpora and on the team's war-news examples."""
+"""Scores of the classifier's heads on the public corpora and on the team's war-news examples,
+from its predictions (`Predictor.predict`); the predictor calibrates the probabilities."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import numpy as np
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import accuracy_score, f1_score
 
-from attribution.classify.corpora import Example, unit_to_pei
-from attribution.classify.predict import Predictor, expected_calibration_error
+from attribution.classify.model import Example
+from attribution.classify.predict import Outputs, Predictor
+from attribution.corpora.public import unit_to_pei
 
 
-def factuality_scores(predictor: Predictor, examples: list[Example]) -> dict:
-    outputs = predictor.predict(examples)
+def factuality_scores(outputs: Outputs, examples: list[Example]) -> dict:
     gold, predicted = [], []
     for example, values in zip(examples, outputs.factuality):
         for target, value in zip(example.factuality, values):
@@ -26,8 +27,7 @@ def factuality_scores(predictor: Predictor, examples: list[Example]) -> dict:
     }
 
 
-def certainty_scores(predictor: Predictor, examples: list[Example]) -> dict:
-    outputs = predictor.predict(examples)
+def certainty_scores(outputs: Outputs, examples: list[Example]) -> dict:
     gold = np.array([unit_to_pei(e.score) for e in examples])
     predicted = np.array([unit_to_pei(v) for v in outputs.pei])
     enough = len(examples) > 1
@@ -39,8 +39,7 @@ def certainty_scores(predictor: Predictor, examples: list[Example]) -> dict:
     }
 
 
-def hedging_scores(predictor: Predictor, examples: list[Example]) -> dict:
-    outputs = predictor.predict(examples)
+def hedging_scores(predictor: Predictor, outputs: Outputs, examples: list[Example]) -> dict:
     gold = np.array([e.hedged for e in examples])
     probabilities = predictor.calibrated(outputs, "hedge")
     predicted = probabilities.argmax(axis=1)
@@ -52,9 +51,8 @@ def hedging_scores(predictor: Predictor, examples: list[Example]) -> dict:
     }
 
 
-def news_scores(predictor: Predictor, examples: list[Example]) -> dict:
+def news_scores(predictor: Predictor, outputs: Outputs, examples: list[Example]) -> dict:
     """Speaker and certainty accuracy and macro-F1 (over the labels the gold data has), and ECE."""
-    outputs = predictor.predict(examples)
     scores: dict = {}
     for head in ("speaker", "certainty"):
         gold = np.array([getattr(e, head) for e in examples])
@@ -70,3 +68,18 @@ def news_scores(predictor: Predictor, examples: list[Example]) -> dict:
 
 def _rounded(value: float) -> float:
     return round(float(value), 4)
+
+
+def expected_calibration_error(probabilities: np.ndarray, gold: np.ndarray, bins: int = 15) -> float:
+    """Top-label ECE: |accuracy - confidence| over equal-width confidence bins, weighted by size."""
+    if len(gold) == 0:
+        return 0.0
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == gold
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    error = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            error += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    return float(error)

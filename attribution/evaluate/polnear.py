@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from attribution.corpora.polnear import Fragments, GoldAttribution, read_corpus
 from attribution.document import Article
-from attribution.parse.cache import parse_cached
 from attribution.pipeline import Failed, Pipeline
-from attribution.render.jsonl import to_record
-from attribution.train.polnear import Fragments, GoldAttribution, read_corpus
 
 ROLES = ("source", "cue", "content")
 _CONTENT_SHARE = 0.5
@@ -176,32 +174,20 @@ def from_record(record: dict) -> list[GoldAttribution]:
 
 
 def evaluate_polnear(folder: Path, pipeline: Pipeline, workers: int = 0, parses: Path | None = None) -> dict:
-    """Annotate the articles under `folder/text` and score them against `folder/attributions`.
-
-    With `parses`, parsed articles are kept in (and read back from) that folder, so repeated
-    runs skip the parser; the stages after parsing then run in this process."""
+    """Annotate the articles under `folder/text` and score them against `folder/attributions`;
+    with `parses`, parses are kept in (and read back from) that folder, so repeated runs skip
+    the parser."""
     gold = {article.id: article for article in read_corpus(folder)}
     articles = [Article(article.id, article.text) for article in gold.values()]
     tally = Tally()
-    for article_id, record in _records(pipeline, articles, workers, parses):
-        article = gold[article_id]
-        tally.add(article.text, from_record(record), article.attributions)
+    for result in pipeline.run(articles, workers=workers, parses=parses):
+        if isinstance(result, Failed):
+            raise RuntimeError(f"{result.article_id}: {result.message}")
+        tally.add(gold[result.article_id].text, from_record(result.record), gold[result.article_id].attributions)
     scores = tally.scores()
     scores["articles"] = tally.articles
     scores["attributions"] = {"gold": tally.gold, "predicted": tally.predicted}
     return scores
-
-
-def _records(pipeline: Pipeline, articles: list[Article], workers: int, parses: Path | None) -> Iterator[tuple[str, dict]]:
-    if parses is None:
-        for result in pipeline.run(articles, workers=workers):
-            if isinstance(result, Failed):
-                raise RuntimeError(f"{result.article_id}: {result.message}")
-            yield result.article_id, result.record
-        return
-    for article in parse_cached(pipeline.parser, articles, parses):
-        pipeline.enrich(article)
-        yield article.id, to_record(article)
 
 
 def print_scores(scores: dict, as_json: bool) -> None:

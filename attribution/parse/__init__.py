@@ -1,6 +1,6 @@
 """Parsing behind one interface.
 
-Every backend fills `Article.tokens`, `Article.sentences` and `Article.entities_ner` with the
+Every backend fills `Article.tokens` (with their named-entity types) and `Article.sentences` with the
 same parser-neutral representation (UD relations, character offsets into the exact text), so
 the attribution logic is written once.
 """
@@ -11,8 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from attribution.document import Article
-
-PARSERS = ("spacy", "stanza")
+from attribution.registry import Registry
 
 
 class ParserUnavailable(RuntimeError):
@@ -28,13 +27,24 @@ class Parser(Protocol):
         ...
 
 
-def load_parser(name: str) -> Parser:
-    if name == "spacy":
-        from attribution.parse.spacy_backend import SpacyParser
+# Backends by name; each factory imports its library only when chosen.
+PARSERS: Registry = Registry("parser")
 
-        return SpacyParser()
-    if name == "stanza":
-        from attribution.parse.stanza_backend import StanzaParser
 
-        return StanzaParser()
-    raise ValueError(f"unknown parser {name!r}; choose one of {', '.join(PARSERS)}")
+@PARSERS.register("spacy")
+def _spacy(**settings) -> Parser:
+    from attribution.parse.spacy_backend import SpacyParser
+
+    return SpacyParser(**settings)
+
+
+@PARSERS.register("stanza")
+def _stanza(**settings) -> Parser:
+    from attribution.parse.stanza_backend import StanzaParser
+
+    return StanzaParser(**settings)
+
+
+def load_parser(name: str, **settings) -> Parser:
+    """The backend registered as `name`, built with its settings."""
+    return PARSERS.get(name)(**settings)

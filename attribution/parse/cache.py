@@ -1,9 +1,8 @@
 """Parsed articles kept on disk, so training and evaluation runs parse a corpus only once.
 
-One JSON file per article holds its tokens, sentences and named entities, and an `.npy` file
-beside it the parser's token vectors. A file is used only when it was made by the same parser
-version from the same text (a hash of both is stored), so a changed article or parser is parsed
-again.
+One JSON file per article holds its tokens and sentences. A file is used only when it was made
+by the same parser version from the same text (a hash of both is stored), so a changed article
+or parser is parsed again.
 """
 
 from __future__ import annotations
@@ -13,12 +12,11 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import numpy as np
-
 from attribution.document import Article, Sentence, Token
+from attribution.files import write_atomic
 from attribution.parse import Parser
 
-_TOKEN_FIELDS = ("i", "start", "end", "text", "lemma", "upos", "head", "dep", "ent_type", "space_after")
+_TOKEN_FIELDS = ("i", "start", "end", "text", "lemma", "upos", "head", "dep", "ent_type")
 
 
 def parse_cached(parser: Parser, articles: Iterable[Article], folder: Path) -> Iterator[Article]:
@@ -35,7 +33,7 @@ def parse_cached(parser: Parser, articles: Iterable[Article], folder: Path) -> I
 
 
 def _key(parser: Parser, article: Article) -> str:
-    return hashlib.sha1(f"{parser.version}\nvectors\n{article.text}".encode()).hexdigest()
+    return hashlib.sha1(f"{parser.version}\ntokens v2\n{article.text}".encode()).hexdigest()
 
 
 def _load(article: Article, path: Path, key: str) -> bool:
@@ -47,9 +45,6 @@ def _load(article: Article, path: Path, key: str) -> bool:
     article.tokens = [Token(*row) for row in data["tokens"]]
     article.sentences = [Sentence(id=n, start=s, end=e, token_start=ts, token_end=te)
                          for n, (s, e, ts, te) in enumerate(data["sentences"])]
-    article.entities_ner = [tuple(entity) for entity in data["entities"]]
-    vectors = path.with_suffix(".npy")
-    article.vectors = np.load(vectors, allow_pickle=False) if vectors.exists() else None
     return True
 
 
@@ -58,10 +53,5 @@ def _store(article: Article, path: Path, key: str) -> None:
         "key": key,
         "tokens": [[getattr(t, name) for name in _TOKEN_FIELDS] for t in article.tokens],
         "sentences": [[s.start, s.end, s.token_start, s.token_end] for s in article.sentences],
-        "entities": [list(entity) for entity in article.entities_ner],
     }
-    if article.vectors is not None:
-        np.save(path.with_suffix(".npy"), article.vectors, allow_pickle=False)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-    temporary.replace(path)
+    write_atomic(path, json.dumps(data, separators=(",", ":")))

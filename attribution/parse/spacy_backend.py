@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from itertools import groupby
 
-import numpy
-
 from attribution.document import Article, Sentence, Token
 from attribution.parse import ParserUnavailable
 from attribution.parse.chunks import paragraph_chunks
@@ -72,12 +70,8 @@ def add_doc(article: Article, doc, offset: int) -> None:
                 head=new_index.get(t.head.i, new_index[t.i]),
                 dep=t.dep_,
                 ent_type=t.ent_type_,
-                space_after=bool(t.whitespace_),
             )
         )
-    if doc.tensor is not None and len(doc.tensor) == len(doc):
-        rows = doc.tensor[[t.i for t in keep]].astype("float16")
-        article.vectors = rows if article.vectors is None else numpy.vstack([article.vectors, rows])
     for sent in doc.sents:
         members = [new_index[t.i] for t in sent if t.i in new_index]
         if not members:
@@ -96,7 +90,3 @@ def add_doc(article: Article, doc, offset: int) -> None:
                 token_end=members[-1] + 1,
             )
         )
-    for ent in doc.ents:
-        members = [new_index[t.i] for t in ent if t.i in new_index]
-        if members:
-            article.entities_ner.append((members[0], members[-1] + 1, ent.label_))

@@ -85,8 +85,6 @@ def add_document(article: Article, document) -> None:
         tokens = article.tokens[base:]
         if not tokens:
             continue
-        for token in tokens:
-            token.space_after = token.end < len(article.text) and article.text[token.end].isspace()
         article.sentences.append(
             Sentence(id=len(article.sentences), start=tokens[0].start, end=tokens[-1].end, token_start=base, token_end=len(article.tokens))
         )
@@ -100,6 +98,5 @@ def _add_entities(article: Article, document) -> None:
         first, last = starts.get(entity.start_char), ends.get(entity.end_char)
         if first is None or last is None:
             continue
-        article.entities_ner.append((first, last + 1, entity.type))
         for token in article.tokens[first : last + 1]:
             token.ent_type = entity.type

@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from attribution.document import Article, Attribution, Sentence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the views read the data model; it imports them, never the reverse
+    from attribution.document import Article, Attribution, Sentence
 
 SPEAKER_COLOURS = {
     "us_official": "#dbe9ff",
@@ -38,36 +43,46 @@ def chain_text(article: Article, attribution: Attribution, by_id: dict[str, Attr
     return " → ".join(reversed(names))
 
 
-def _segments(article: Article, sentence: Sentence, marks: list[tuple[int, int, str, str]]) -> list[dict[str, str]]:
-    """Cut the sentence at every mark boundary; each piece carries the classes of its marks."""
-    inside = [(max(s, sentence.start), min(e, sentence.end), cls, title) for s, e, cls, title in marks if s < sentence.end and e > sentence.start]
-    cuts = sorted({sentence.start, sentence.end, *(m[0] for m in inside), *(m[1] for m in inside)})
-    segments = []
-    for start, end in zip(cuts, cuts[1:]):
-        covering = [m for m in inside if m[0] <= start and end <= m[1]]
-        segments.append({
-            "text": article.text[start:end],
-            "classes": " ".join(sorted({m[2] for m in covering})),
-            "title": "; ".join(m[3] for m in covering if m[3]),
+@dataclass(frozen=True)
+class Mark:
+    """A highlighted span (article offsets), the CSS classes that show it and its tooltip."""
+
+    start: int
+    end: int
+    css: str
+    title: str = ""
+
+
+def segments(text: str, start: int, end: int, marks: list[Mark]) -> list[dict[str, str]]:
+    """Cut text[start:end] at every mark boundary; each piece carries the classes of its marks."""
+    inside = [m for m in marks if m.start < end and m.end > start]
+    cuts = sorted({start, end, *(max(m.start, start) for m in inside), *(min(m.end, end) for m in inside)})
+    pieces = []
+    for left, right in pairwise(cuts):
+        covering = [m for m in inside if m.start <= left and right <= m.end]
+        pieces.append({
+            "text": text[left:right],
+            "classes": " ".join(sorted({m.css for m in covering})),
+            "title": "; ".join(sorted({m.title for m in covering if m.title})),
         })
-    return segments
+    return pieces
 
 
 def to_html(article: Article) -> str:
     by_id = {a.id: a for a in article.attributions}
-    marks: list[tuple[int, int, str, str]] = []
+    marks: list[Mark] = []
     for a in article.attributions:
         if a.source:
-            marks.append((a.source.start, a.source.end, "src", f"source of {a.id} ({a.speaker})"))
-        marks.append((a.cue.start, a.cue.end, "acue", f"cue of {a.id} ({a.kind})"))
+            marks.append(Mark(a.source.start, a.source.end, "src", f"source of {a.id} ({a.speaker})"))
+        marks.append(Mark(a.cue.start, a.cue.end, "acue", f"cue of {a.id} ({a.kind})"))
     paragraphs: list[list[dict]] = []
     last_end = 0
     for s in article.sentences:
-        cue_marks = [(c.start, c.end, f"hedge {c.kind}", f"{c.kind} cue") for c in s.cues]
+        cue_marks = [Mark(c.start, c.end, f"hedge {c.kind}", f"{c.kind} cue") for c in s.cues]
         if not paragraphs or "\n" in article.text[last_end : s.start]:
             paragraphs.append([])
         last_end = s.end
-        segments = _segments(article, s, marks + cue_marks)
+        pieces = segments(article.text, s.start, s.end, marks + cue_marks)
         if s.boilerplate:
             classes, tooltip = "boilerplate", "boilerplate: excluded from claims"
         else:
@@ -77,7 +92,7 @@ def to_html(article: Article) -> str:
         paragraphs[-1].append({
             "classes": classes,
             "tooltip": tooltip,
-            "segments": segments,
+            "segments": pieces,
             "grade": s.reliability.grade if s.reliability else None,
             "reasons": "; ".join(s.reliability.reasons) if s.reliability else "",
         })

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
-from attribution.document import Article
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the views read the data model; it imports them, never the reverse
+    from attribution.document import Article
 
 
 def to_text(article: Article) -> str:

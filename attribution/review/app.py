@@ -27,13 +27,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS
-from attribution.render.html import SPEAKER_COLOURS
+from attribution.render.html import SPEAKER_COLOURS, segments
 from attribution.review.corpus import (
     Corpus,
     ReviewArticle,
     ReviewSentence,
     review_settings,
-    segments,
 )
 from attribution.review.security import BodyLimit, SecurityHeaders, WriteGuard
 from attribution.review.store import AlreadyUndone, Decision, Store, UnknownEvent

@@ -91,7 +91,7 @@ def export_labelstudio(
 ) -> None:
     """Label Studio tasks, one per sentence, with the predictions and any existing labels."""
     from attribution.labels import read_labels
-    from attribution.output import write_atomic
+    from attribution.files import write_atomic
     from attribution.review.corpus import CorpusError, load_corpus
     from attribution.review.labelstudio import labeling_config, tasks
 

@@ -7,37 +7,23 @@ prediction as a `SentenceLabel`, the same type the corrections and the export us
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from attribution import resources
+from attribution.files import read_jsonl
 from attribution.labels import CueLabel, SentenceLabel, sentence_hash
+from attribution.render.html import Mark
 
 
 class CorpusError(ValueError):
     """An annotation folder that cannot be reviewed; the message is one line."""
 
 
-@cache
 def review_settings() -> dict[str, Any]:
     """resources/review.yaml: thresholds, limits and keyboard shortcuts."""
-    return yaml.safe_load(resources.files("attribution.resources").joinpath("review.yaml").read_text())
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A highlighted span inside a sentence (article offsets) and the CSS class that shows it."""
-
-    start: int
-    end: int
-    css: str
-    title: str
+    return resources.data("review.yaml")
 
 
 @dataclass
@@ -140,32 +126,17 @@ def load_corpus(folder: str | Path) -> Corpus:
     if not path.is_file():
         raise CorpusError(f"{path} not found: annotate first with `attribution annotate PATH -o {folder}`")
     articles: dict[str, ReviewArticle] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
+    try:
+        for number, record in read_jsonl(path):
             try:
-                article = article_from_record(json.loads(line))
+                article = article_from_record(record)
             except (ValueError, KeyError, TypeError) as error:
                 raise CorpusError(f"{path}:{number}: not an attribution.v1 record ({error})") from None
             if article.id in articles:
                 raise CorpusError(f"{path}:{number}: duplicate article id {article.id!r}")
             articles[article.id] = article
+    except ValueError as error:
+        raise CorpusError(str(error)) from None
     if not articles:
         raise CorpusError(f"{path} holds no articles")
     return Corpus(list(articles.values()))
-
-
-def segments(text: str, start: int, end: int, marks: list[Mark]) -> list[dict[str, str]]:
-    """Cut text[start:end] at every mark boundary; each piece carries the classes of its marks."""
-    inside = [m for m in marks if m.start < end and m.end > start]
-    cuts = sorted({start, end, *(max(m.start, start) for m in inside), *(min(m.end, end) for m in inside)})
-    pieces = []
-    for left, right in pairwise(cuts):
-        covering = [m for m in inside if m.start <= left and right <= m.end]
-        pieces.append({
-            "text": text[left:right],
-            "classes": " ".join(sorted({m.css for m in covering})),
-            "title": "; ".join(sorted({m.title for m in covering})),
-        })
-    return pieces

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
-from attribution.classify.train import load_recipe
+from attribution.train.classifier import load_recipe
 from attribution.cli import app
 from tests.conftest import SEEDS
 from tests.review.conftest import decide_url, post
@@ -16,7 +17,8 @@ from tests.test_classifier import _seed_labels, _tiny_shared
 A001 = "001_0bd9adbc2bf234f1"
 
 
-def test_correction_to_export_to_training_to_annotate(client, store, tmp_path, pipeline):
+@pytest.mark.slow
+def test_correction_to_export_to_training_to_annotate(client, store, tmp_path):
     assert post(client, decide_url(A001, 4, "correct"), {"reviewer": "ann", "speaker": "media"}).status_code == 200
     runner = CliRunner()
     exported = tmp_path / "corrections.jsonl"
@@ -26,7 +28,7 @@ def test_correction_to_export_to_training_to_annotate(client, store, tmp_path, p
     assert (correction["article"], correction["speaker"], correction["annotator"]) == (A001, "media", "ann")
 
     _tiny_shared(tmp_path / "shared")
-    _seed_labels(tmp_path / "data", pipeline)  # A001 is a train article there
+    _seed_labels(tmp_path / "data")  # A001 is a train article there
     (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(load_recipe() | {"steps": 2, "batch_size": 2}))
     model = tmp_path / "retrained"
     result = runner.invoke(app, ["train", "classifier", "--data", str(tmp_path / "data"), "--corpus", str(SEEDS),

@@ -3,23 +3,21 @@
 The sentence tagger reads every sentence of every article (packed into windows); each
 token gets a B/I/O tag per role (cue, source, content) from all gold attributions. The role
 tagger reads one gold cue at a time, marked, in its window; each token gets B/I/O for that
-attribution's source and content. LoRA adapters and the token head are trained with AdamW, a
-linear warmup and decay, fixed seeds, in bfloat16 where the CPU is fast at it.
+attribution's source and content. Each article is tokenized once for all its windows. LoRA
+adapters on Transformers' `BertModel` and the token head are trained by the one loop
+(`loop.py`).
 """
 
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import asdict, dataclass
-from importlib import resources
 
 import numpy as np
 import torch
-import yaml
 from torch.nn import functional as F
 
-from attribution.attribute.features import ArticleView
+from attribution import resources
 from attribution.attribute.tagger import (
     CHARS_PER_PIECE,
     IGNORE,
@@ -34,10 +32,14 @@ from attribution.attribute.tagger import (
     sentence_windows,
     token_offsets,
 )
-from attribution.classify.encoder import Tokenizer
-from attribution.classify.model import autocast, bfloat16_is_fast, load_tokenizer
+from attribution.corpora.polnear import Fragments, GoldArticle
 from attribution.document import Article
-from attribution.train.polnear import Fragments, GoldArticle
+from attribution.encoder import autocast, bfloat16_is_fast, load_tokenizer
+from attribution.encoder.bert import Tokenizer
+from attribution.encoder.lora import create as create_encoder
+from attribution.encoder.lora import save as save_adapters
+from attribution.parse.tree import ParseIndex
+from attribution.train.loop import Schedule, seed_everything, train_loop
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,7 @@ class TaggerRecipe:
 
 def load_recipes(max_steps: int = 0) -> dict[str, TaggerRecipe]:
     """The recipe of each tagger, by the tagger's name, from resources/span_taggers.yaml."""
-    text = resources.files("attribution.resources").joinpath("span_taggers.yaml").read_text(encoding="utf-8")
-    return {name: TaggerRecipe(**fields, max_steps=max_steps) for name, fields in yaml.safe_load(text).items()}
+    return {name: TaggerRecipe(**fields, max_steps=max_steps) for name, fields in resources.data("span_taggers.yaml").items()}
 
 
 @dataclass
@@ -111,15 +112,15 @@ def role_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfi
     the span extractor proposes cues), its [source, content] tagged."""
     examples = []
     for gold, article in corpus:
-        view = ArticleView(article)
+        index = ParseIndex(article)
         pieces = WordPieces.of(tokenizer, article)
         offsets = pieces.tokens
         for attribution in gold.attributions:
             cue = _covered(offsets, attribution.cue).tolist()
             if not cue:
                 continue
-            cue = [i for i in cue if view.sentence_of[i] == view.sentence_of[cue[0]]]
-            window = cue_window(article, view.sentence_of, cue, CHARS_PER_PIECE * config.max_length, tuple(config.neighbours))
+            cue = [i for i in cue if index.sentence_of[i] == index.sentence_of[cue[0]]]
+            window = cue_window(article, index.sentence_of, cue, CHARS_PER_PIECE * config.max_length, tuple(config.neighbours))
             labels = np.zeros((len(article.tokens), 2), dtype=np.int64)
             _mark(labels, _covered(offsets, attribution.source), 0)
             _mark(labels, _covered(offsets, attribution.content), 1)
@@ -153,45 +154,38 @@ def train_tagger(corpus: list[tuple[GoldArticle, Article]], recipe: TaggerRecipe
                  report=None) -> tuple[TokenTagger, dict]:
     """The trained tagger (sentence or role tagger, as `config` says) and a log of the run;
     `report(step, total, loss)` is called after each step."""
-    random.seed(recipe.seed)
-    np.random.seed(recipe.seed)
-    torch.manual_seed(recipe.seed)
-    rng = random.Random(recipe.seed)
+    rng = seed_everything(recipe.seed)
     examples = (role_examples if config.mark_cue else sentence_examples)(corpus, config, load_tokenizer())
-    model = TokenTagger.create(config)
+    model = TokenTagger(config, create_encoder(config.lora, config.layers))
     steps_per_epoch = (len(examples) + recipe.batch_size - 1) // recipe.batch_size
     total = recipe.max_steps or max(1, round(recipe.epochs * steps_per_epoch))
-    adapters = [p for n, p in model.named_parameters() if p.requires_grad and "lora_" in n]
-    optimizer = torch.optim.AdamW([
-        {"params": adapters, "lr": recipe.learning_rate},
-        {"params": model.head.parameters(), "lr": recipe.head_learning_rate},
-    ], weight_decay=recipe.weight_decay)
-    warmup = max(1, int(recipe.warmup * total))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
     weights = torch.tensor([recipe.cue_loss_weight if role == "cue" else 1.0 for role in config.roles])
     bfloat16 = bfloat16_is_fast()
-    model.train()
-    step, started, losses = 0, time.time(), []
-    while step < total:
-        for batch_examples in _batches(examples, recipe.batch_size, rng):
-            if step >= total:
-                break
-            batch = collate([e.encoded for e in batch_examples])
-            targets = _batch_targets(batch_examples, batch["input_ids"].shape[1])
-            with autocast(bfloat16):
-                scores = model(batch)
-            loss = sum(weights[r] * F.cross_entropy(scores[:, :, r].float().reshape(-1, len(TAGS)), targets[:, :, r].reshape(-1),
-                                                    ignore_index=IGNORE) for r in range(len(config.roles)))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
-            step += 1
-            losses.append(float(loss.detach()))
-            if report:
-                report(step, total, float(np.mean(losses[-50:])))
+
+    def batches():
+        while True:
+            yield from _batches(examples, recipe.batch_size, rng)
+
+    stream = batches()
+
+    def next_loss(step: int) -> torch.Tensor:
+        chosen = next(stream)
+        batch = collate([e.encoded for e in chosen])
+        targets = _batch_targets(chosen, batch["input_ids"].shape[1])
+        with autocast(bfloat16):
+            scores = model(batch)
+        return sum(weights[r] * F.cross_entropy(scores[:, :, r].float().reshape(-1, len(TAGS)), targets[:, :, r].reshape(-1),
+                                                ignore_index=IGNORE) for r in range(len(config.roles)))
+
+    adapters = [p for n, p in model.named_parameters() if p.requires_grad and "lora_" in n]
+    run = train_loop(model, [(adapters, recipe.learning_rate), (list(model.head.parameters()), recipe.head_learning_rate)],
+                     Schedule(total, recipe.warmup, recipe.weight_decay), next_loss, report)
     log = {"recipe": recipe.__dict__, "config": asdict(config), "windows": len(examples), "steps": total, "bfloat16": bfloat16,
-           "minutes": round((time.time() - started) / 60, 1), "final_loss": round(float(np.mean(losses[-100:])), 4)}
-    return model.eval(), log
+           "minutes": run["minutes"], "final_loss": run["final_loss"]}
+    return model, log
+
+
+def save_tagger(model: TokenTagger, folder) -> None:
+    """The tagger's adapters and head, and its config, into a span model folder."""
+    save_adapters(model, model.encoder, folder / model.config.files[0])
+    model.config.write(folder)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from attribution.document import Article, Span
+if TYPE_CHECKING:  # the views read the data model; it imports them, never the reverse
+    from attribution.document import Article, Span
 
 
 def _span(article: Article, span: Span) -> dict[str, Any]:

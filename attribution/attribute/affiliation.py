@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
-import yaml
-
+from attribution import resources
 from attribution.document import Token
 
 
@@ -50,7 +48,7 @@ class SpeakerLexicon:
 
 @cache
 def lexicon() -> SpeakerLexicon:
-    data = yaml.safe_load(resources.files("attribution.resources").joinpath("speakers.yaml").read_text())
+    data = resources.data("speakers.yaml")
     people = {name: label for label, names in data["people"].items() for name in names}
     return SpeakerLexicon(
         people=people,
@@ -60,6 +58,10 @@ def lexicon() -> SpeakerLexicon:
         media=WordList.from_yaml(data["media"]),
         expert=WordList.from_yaml(data["expert"]),
     )
+
+
+def media_names() -> WordList:
+    return lexicon().media
 
 
 _BY_PARTY = {

@@ -152,30 +152,29 @@ class BertEncoder(nn.Module):
 
 
 class Tokenizer:
-    """WordPiece with offsets, single texts or (text, context) pairs, truncated and padded."""
+    """WordPiece with offsets: whole texts, or batches of texts with their contexts, truncated."""
 
     def __init__(self, folder: Path) -> None:
         from tokenizers import Tokenizer as WordPiece
 
         self._tokenizer = WordPiece.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_truncation()
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer.no_padding()
         self.cls_id = self._tokenizer.token_to_id("[CLS]")
         self.sep_id = self._tokenizer.token_to_id("[SEP]")
 
     def pieces(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         """The word pieces of a whole text, without special tokens: ids and character offsets."""
-        self._tokenizer.no_truncation()
         encoding = self._tokenizer.encode(text, add_special_tokens=False)
         return encoding.ids, encoding.offsets
 
-    def __call__(self, texts: list[str], pairs: list[str] | None, max_length: int) -> dict[str, torch.Tensor]:
+    def encode(self, texts: list[str], pairs: list[str] | None, max_length: int) -> list[dict[str, list]]:
+        """Each text (with its context) as word pieces, truncated, not padded: ids, segment ids
+        and character offsets (into the text or the context, by segment)."""
+        self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length, strategy="longest_first")
         inputs = list(zip(texts, pairs)) if pairs is not None else texts
-        encodings = self._tokenizer.encode_batch(inputs)
-        return {
-            "input_ids": torch.tensor([e.ids for e in encodings]),
-            "token_type_ids": torch.tensor([e.type_ids for e in encodings]),
-            "attention_mask": torch.tensor([e.attention_mask for e in encodings]),
-            "offset_mapping": torch.tensor([e.offsets for e in encodings]),
-        }
+        encoded = [{"input_ids": e.ids, "token_type_ids": e.type_ids, "offsets": [list(o) for o in e.offsets]}
+                   for e in self._tokenizer.encode_batch(inputs)]
+        self._tokenizer.no_truncation()
+        return encoded

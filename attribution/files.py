@@ -1,0 +1,54 @@
+"""Reading and writing files the way every part of the project needs: JSONL with line numbers
+for error messages, atomic writes (nothing is ever half-written), content hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+
+def jsonl_rows(lines: Iterable[str], where: str, errors: str = "raise") -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-blank line. A line that is not JSON raises ValueError
+    naming `where` and the line (errors="raise"), is skipped ("skip": the torn last line of a
+    stopped run), or comes as (number, ValueError) ("yield": the caller reports it and goes on)."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as error:
+            problem = ValueError(f"{where}:{number}: malformed JSON ({error.msg} at column {error.colno})")
+            if errors == "raise":
+                raise problem from None
+            if errors == "yield":
+                yield number, problem
+
+
+def read_jsonl(path: str | Path, errors: str = "raise") -> Iterator[tuple[int, Any]]:
+    """`jsonl_rows` of a file."""
+    with open(path, encoding="utf-8") as handle:
+        yield from jsonl_rows(handle, str(path), errors)
+
+
+def write_atomic(path: str | Path, content: str | bytes) -> None:
+    """Write to a temporary name beside the target, then rename: readers see the old file or the new one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if isinstance(content, bytes):
+        tmp.write_bytes(content)
+    else:
+        tmp.write_text(content, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
