@@ -157,16 +157,33 @@ def evaluate_sentences_command(
     rules: bool = typer.Option(False, "--rules", help="Score the word-based rules instead of the classifier."),
     only: SpanSource | None = typer.Option(None, help="Attributions from the rules or the span model alone (default: both)."),
     config: Path | None = CONFIG_OPTION,
+    errors: Path | None = typer.Option(None, help="Write each sentence whose labels differ from the gold ones to this JSONL file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
 ) -> None:
-    """Speaker and certainty accuracy and macro-F1 of sentence labels against gold labels."""
-    from attribution.evaluate.sentences import evaluate_sentences, load_split
+    """Speaker and certainty accuracy, macro-F1, per-label P/R/F1 and confusion against gold labels."""
+    import json
+
+    from attribution.evaluate.sentences import evaluate_sentences, load_split, print_report
 
     articles = None
-    if split:
-        articles = load_split(splits or gold.with_name("splits.json"), split)
+    try:
+        if split:
+            articles = load_split(splits or gold.with_name("splits.json"), split)
+        if not gold.is_file():
+            raise FileNotFoundError(f"{gold}: no such labels file")
+    except (OSError, ValueError) as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
     pipeline = _pipeline(config, parser=parser, model=model, rules=rules, only=only)
-    _report(evaluate_sentences(gold, corpus, pipeline, articles, workers), as_json)
+    try:
+        scores = evaluate_sentences(gold, corpus, pipeline, articles, workers, errors)
+    except (OSError, ValueError) as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(scores))
+    else:
+        print_report(scores)
 
 
 DEFAULT_SHARED = Path("../shared/data")

@@ -131,6 +131,8 @@ class Entity:
     mentions: list[Span]
     label: str | None = None
     named: bool = False
+    reason: str | None = None  # the words and the data that decided the label
+    evidence: str = "none"  # how much the words said: stated, known person, role, none
 
 
 @dataclass(slots=True)

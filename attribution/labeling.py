@@ -18,7 +18,6 @@ from attribution.hedging import hedge_lexicon
 
 # Order of certainty from most to least certain; combining cues keeps the least certain.
 _STRENGTH = {label: rank for rank, label in enumerate(CERTAINTY_LABELS)}
-_MAIN_SHARE = 0.5  # an attribution holds the main claim when its content covers this much
 
 
 class SentenceLabeler(Protocol):
@@ -31,7 +30,7 @@ class SentenceLabeler(Protocol):
 
 
 def rule_scores() -> dict[str, float]:
-    return resources.data("speakers.yaml")["rule_scores"]
+    return resources.data("labeling.yaml")["rule_scores"]
 
 
 class RuleLabeler:
@@ -43,8 +42,14 @@ class RuleLabeler:
             label_article(article)
 
 
+# A sentence opening with a quote mark, or with a dash as Polish and Ukrainian outlets open a
+# quoted paragraph ("- We will not give up"), goes on with the speaker quoted just before.
 _OPENING_QUOTES = "\"“«„‘"
-_QUOTE_CARRY = 2  # a quote with no speaker of its own takes one from at most this many sentences back
+_DASHES = "-–—"
+
+
+def _opens_quote(text: str) -> bool:
+    return bool(text) and (text[0] in _OPENING_QUOTES or (text[0] in _DASHES and len(text) > 1 and (text[1] == " " or text[1].isupper())))
 
 
 def label_article(article: Article) -> None:
@@ -57,9 +62,8 @@ def label_article(article: Article) -> None:
             sentence.certainty = Label("certain", certainty_scores["certain"], "boilerplate")
             continue
         main, how = main_attribution(article, sentence)
-        if main is None and previous is not None and sentence.id - previous[0] <= _QUOTE_CARRY \
-                and article.text[sentence.start] in _OPENING_QUOTES:
-            # A quoted sentence without its own cue goes on with the speaker quoted just before.
+        if main is None and previous is not None and sentence.id - previous[0] <= resources.data("labeling.yaml")["quote_carry"] \
+                and _opens_quote(article.text[sentence.start : sentence.end]):
             main, how = previous[1], "continued_content"
         if main is not None:
             previous = (sentence.id, main)
@@ -89,12 +93,15 @@ def main_attribution(article: Article, sentence: Sentence) -> tuple[Attribution 
         if covered == 0:
             continue
         touched = True
-        share = covered / size
+        # The share of what the sentence says besides its own attribution frame (source and cue).
+        frame = sum(1 for span in (attribution.source, attribution.cue) if span is not None
+                    for ch in article.text[max(span.start, sentence.start) : min(span.end, sentence.end)] if ch.isalnum())
+        share = covered / max(1, size - frame)
         cue_here = sentence.start <= attribution.cue.start < sentence.end
         # The sentence's own main verb as the cue ("The Gaze reports on this") decides whatever the share.
         if cue_here and attribution.cue_head is not None and article.tokens[attribution.cue_head].is_root:
             share = max(share, 1.0)
-        if share >= _MAIN_SHARE and share > best_share:
+        if share >= resources.data("labeling.yaml")["main_share"] and share > best_share:
             best, best_share = attribution, share
             how = "cue_in_sentence" if cue_here else "continued_content"
     if best is None and touched:

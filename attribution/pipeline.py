@@ -109,13 +109,13 @@ class LabelStage:
 
 
 @register_stage("label")
-def _label_stage(labeler: str = "classifier", model: str | None = "shipped") -> Stage:
+def _label_stage(labeler: str = "classifier", model: str | None = "shipped", speaker_from: str = "entities") -> Stage:
     if labeler == "rules":
         chosen = RuleLabeler()
     elif labeler == "classifier":
         from attribution.classify.labeler import ModelLabeler
 
-        chosen = ModelLabeler(_model(model or "shipped", "classifier"))
+        chosen = ModelLabeler(_model(model or "shipped", "classifier"), speaker_from)
     else:
         raise ValueError(f"label: unknown labeler {labeler!r}; choose classifier or rules")
     return LabelStage(chosen, provenance={"labeler": f"{chosen.name} {chosen.version}"})

@@ -99,9 +99,9 @@ def test_shipped_model_labels_seed_sentences():
     assert by_words["A Ukrainian commander informed CNN"].speaker.label == "ukrainian_military"
     assert by_words["it is highly likely that these troops"].certainty.label == "probable"
     assert by_words["North Korea, which has one of the largest militaries"].speaker.label == "unattributed"
-    for sentence in article.sentences:
+    for sentence in (s for s in article.sentences if not s.boilerplate):
         assert 0 < sentence.speaker.score <= 1 and 0 < sentence.certainty.probability <= 1
-        assert sentence.speaker.by == "model:classifier" and -3 <= sentence.factuality <= 3
+        assert sentence.speaker.by.startswith("model:classifier") and -3 <= sentence.factuality <= 3
 
 
 def test_evaluate_commands_print_json_last(tmp_path):

@@ -21,7 +21,7 @@ def attribute(article: Article, spans: SpanModel | None = None, rules: bool = Tr
         proposals = merge(proposals, spans.propose(index))
     proposals += recipient_relays(index, proposals)
     attributions, ids = _numbered(article, index, proposals)
-    article.entities = link_entities(article, attributions)
+    article.entities = link_entities(article, index, attributions)
     link_chains(proposals, ids, attributions)
     article.attributions = attributions
 

@@ -9,14 +9,14 @@ Two signals make a link:
 
 from __future__ import annotations
 
-from attribution.attribute.affiliation import media_names
+from attribution.attribute.affiliation import is_media
 from attribution.attribute.rules import Proposal, cue_lexicon
 from attribution.document import Attribution, Token
 from attribution.parse.tree import ParseIndex, SentenceTree
 
 
-def is_media(tokens: list[Token]) -> bool:
-    return bool(tokens) and tokens[-1].upos in ("PROPN", "NOUN") and media_names().first_match(tokens) is not None
+def _is_outlet(tree: SentenceTree, tokens: list[Token]) -> bool:
+    return bool(tokens) and tokens[-1].upos in ("PROPN", "NOUN") and is_media(tree.article.text, tokens)
 
 
 def recipient_relays(index: ParseIndex, proposals: list[Proposal]) -> list[Proposal]:
@@ -43,7 +43,7 @@ def _told_outlet(tree: SentenceTree, proposal: Proposal, verbs: dict[str, dict])
     if verb is None or not verbs.get(verb.lemma.lower(), {}).get("recipient"):
         return None
     for candidate in tree.kids(verb, "obj", "iobj", "obl"):
-        if is_media(tree.subtree(candidate, skip_deps=("acl:relcl", "punct", "case"))):
+        if _is_outlet(tree, tree.subtree(candidate, skip_deps=("acl:relcl", "punct", "case"))):
             return [verb], candidate
     return None
 
@@ -55,7 +55,7 @@ def _spoke_to_outlet(tree: SentenceTree, proposal: Proposal, spoke_to: frozenset
         if clause.lemma.lower() not in spoke_to:
             continue
         for candidate in tree.kids(clause, "obl", "obj", "iobj"):
-            if is_media(tree.subtree(candidate, skip_deps=("acl:relcl", "punct", "case"))):
+            if _is_outlet(tree, tree.subtree(candidate, skip_deps=("acl:relcl", "punct", "case"))):
                 return [clause], candidate
     return None
 

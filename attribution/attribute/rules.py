@@ -76,6 +76,7 @@ def propose(index: ParseIndex, min_quote_words: int = 3) -> list[Proposal]:
         if not sentence.boilerplate:
             proposals.extend(_sentence_proposals(index.sentence(sentence)))
     proposals.extend(_dash_signatures(index))
+    proposals.extend(_colon_headlines(index))
     return _dedupe(_join_quotes(index, proposals, min_quote_words))
 
 
@@ -111,6 +112,36 @@ def _dash_signatures(index: ParseIndex) -> list[Proposal]:
         if content:
             head = next((t for t in reversed(name) if t.upos == "PROPN"), name[-1])
             found.append(Proposal([dash], content, head, name, "direct", "dash_signature", "—"))
+    return found
+
+
+_MAX_HEADLINE_SOURCE = 8  # tokens before the colon of "Name: claim"
+_NAMING = ("PERSON", "ORG", "GPE", "NORP")
+
+
+def _colon_headlines(index: ParseIndex) -> list[Proposal]:
+    """ "Lukashenko about Poland: He wants all of Belarus", "NYT: North Korean forces mass in
+    Kursk": a headline or subhead that names its speaker before a colon (GUIDELINES 6). The part
+    before the colon has a name and no verb; the part after is a clause."""
+    found = []
+    for sentence in index.article.sentences:
+        if sentence.boilerplate:
+            continue
+        tokens = index.article.sentence_tokens(sentence)
+        colon = next((k for k, t in enumerate(tokens[: _MAX_HEADLINE_SOURCE + 1]) if t.text == ":"), None)
+        if colon is None or colon == 0 or index.quote_of[tokens[colon].i] >= 0:
+            continue
+        before, after = tokens[:colon], [t for t in tokens[colon + 1 :] if t.upos != "PUNCT"]
+        names = [k for k, t in enumerate(before) if t.upos == "PROPN" and t.ent_type in _NAMING]
+        if not names or any(t.upos in ("VERB", "AUX") for t in before) or len(after) < 3 \
+                or not any(t.upos in ("VERB", "AUX") for t in after):
+            continue
+        last = names[0]
+        while last + 1 < len(before) and before[last + 1].upos == "PROPN":
+            last += 1
+        source = [t for t in before[: last + 1] if t.upos != "PUNCT"]
+        head = before[last]
+        found.append(Proposal([tokens[colon]], after, head, source, "indirect", "colon_headline", ":"))
     return found
 
 

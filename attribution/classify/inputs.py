@@ -38,13 +38,18 @@ def sentence_input(article: Article, sentence: Sentence, context: Context = Cont
     predicate = (root.start, root.end) if root is not None else (sentence.start, sentence.start)
     text, predicate_span = _marked(article.text, sentence.start, sentence.end, marks, predicate)
 
+    entities = {e.id: e for e in article.entities}
     if attribution is None:
         hint = "speaker: none"
     else:
-        entity = next((e for e in article.entities if e.id == attribution.entity), None)
+        entity = entities.get(attribution.entity or "")
         name = entity.name if entity is not None else (article.span_text(attribution.source) or "unnamed")
-        hint = f"speaker: {name} ({(attribution.speaker or 'other_source').replace('_', ' ')})"
+        label = (attribution.speaker or "other_source").replace("_", " ")
+        evidence = f"; {entity.evidence if entity is not None else 'none'}" if context.evidence else ""
+        hint = f"speaker: {name} ({label}{evidence})"
     parts = [hint]
+    if context.before:
+        parts.append(_before(article, sentence, entities))
     if context.lead_chars:  # empty in the first sentence, which is the lead
         first = article.sentences[0]
         parts.append(_clip(article.text[first.start : min(first.end, first.start + context.lead_chars)]) if sentence.id else "")
@@ -52,6 +57,20 @@ def sentence_input(article: Article, sentence: Sentence, context: Context = Cont
         previous = article.sentences[sentence.id - 1] if sentence.id else None
         parts.append(_clip(article.text[max(previous.start, previous.end - context.previous_chars) : previous.end]) if previous else "")
     return text, " ; ".join(parts), predicate_span
+
+
+_BEFORE_REACH = 3  # sentences back in which a continued speaker is looked for
+
+
+def _before(article: Article, sentence: Sentence, entities: dict) -> str:
+    """The speaker of the nearest sentence before, in the last few, that has one."""
+    for earlier in reversed(article.sentences[max(0, sentence.id - _BEFORE_REACH) : sentence.id]):
+        if earlier.boilerplate or earlier.speaker is None or earlier.speaker.label == "unattributed":
+            continue
+        entity = entities.get(earlier.speaker_entity or "")
+        name = entity.name if entity is not None else earlier.speaker_source or "unnamed"
+        return f"before: {name} ({earlier.speaker.label.replace('_', ' ')})"
+    return "before: none"
 
 
 def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, tuple[str, str]]],

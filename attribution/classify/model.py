@@ -29,16 +29,22 @@ from attribution.encoder.bert import Tokenizer
 from attribution.encoder.lora import LoraSettings, load_merged
 
 FACTUALITY_DATASETS = ("UW", "MEANTIME", "UDS_IH2")
+# Whose sentence it is: nobody's (the article's own voice), the source of its own main
+# attribution, or the speaker before it, whose account it continues (GUIDELINES section 6).
+WHO_LABELS = ("none", "own", "before")
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 
 
 @dataclass(frozen=True)
 class Context:
-    """Characters of context in the second segment (both cost speed: about 4 characters a word piece)."""
+    """What a war-news input carries besides the sentence (each word of it costs inference time:
+    about 4 characters a word piece)."""
 
     lead_chars: int = 0  # from the article's start, for the sentences after the first
     previous_chars: int = 100  # from the end of the previous sentence
+    evidence: bool = False  # the speaker hint says how much the source's words say ("stated", "role", ...)
+    before: bool = False  # the hint names the speaker of the sentences just before, which a continuation takes
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Example:
     pair: str | None = None  # context passage, encoded as the second segment
     speaker: int | None = None
     certainty: int | None = None
+    who: int | None = None  # index into WHO_LABELS
     score: float | None = None  # Pei certainty on [-1, 1]
     hedged: int | None = None  # 1: the sentence is uncertain (CoNLL-2010 "-1")
     predicates: list[tuple[int, int]] = field(default_factory=list)  # character spans in `text`
@@ -65,12 +72,13 @@ class ModelConfig:
     lora: LoraSettings = field(default_factory=LoraSettings)
     speaker_labels: list[str] = field(default_factory=lambda: list(SPEAKER_LABELS))
     certainty_labels: list[str] = field(default_factory=lambda: list(CERTAINTY_LABELS))
+    who_labels: list[str] = field(default_factory=lambda: list(WHO_LABELS))  # empty: a model without the head
     factuality_datasets: list[str] = field(default_factory=lambda: list(FACTUALITY_DATASETS))
     # What the war-news inputs carry besides the sentence; training and annotation must build
     # them alike.
     context: dict[str, int] = field(default_factory=lambda: asdict(Context()))
     # Softmax temperatures fitted on dev (calibration); 1.0 until fitted.
-    temperatures: dict[str, float] = field(default_factory=lambda: {"speaker": 1.0, "certainty": 1.0, "hedge": 1.0})
+    temperatures: dict[str, float] = field(default_factory=lambda: {"speaker": 1.0, "certainty": 1.0, "hedge": 1.0, "who": 1.0})
 
     @property
     def input_context(self) -> Context:
@@ -80,6 +88,7 @@ class ModelConfig:
     def read(cls, folder: Path) -> ModelConfig:
         fields = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
         fields["lora"] = LoraSettings(**fields["lora"])
+        fields.setdefault("who_labels", [])  # models trained before the head existed
         return cls(**fields)
 
     def write(self, folder: Path) -> None:
@@ -95,6 +104,7 @@ class MultiTaskModel(nn.Module):
         self.heads = nn.ModuleDict({
             "speaker": nn.Linear(HIDDEN, len(config.speaker_labels)),
             "certainty": nn.Linear(HIDDEN, len(config.certainty_labels)),
+            **({"who": nn.Linear(HIDDEN, len(config.who_labels))} if config.who_labels else {}),
             "hedge": nn.Linear(HIDDEN, 2),
             "pei": nn.Linear(HIDDEN, 1),
             "factuality": nn.Sequential(nn.Linear(2 * HIDDEN, HIDDEN), nn.GELU(), nn.Linear(HIDDEN, 1)),
@@ -119,7 +129,7 @@ class MultiTaskModel(nn.Module):
         # The sentence is the first segment; the context only informs it through attention.
         first = (batch["attention_mask"] * (batch["token_type_ids"] == 0)).unsqueeze(-1).to(hidden.dtype)
         sentence = self.dropout((hidden * first).sum(1) / first.sum(1).clamp(min=1))
-        out = {name: self.heads[name](sentence) for name in ("speaker", "certainty", "hedge")}
+        out = {name: self.heads[name](sentence) for name in ("speaker", "certainty", "hedge", "who") if name in self.heads}
         out["pei"] = torch.tanh(self.heads["pei"](sentence)).squeeze(-1)
         weights = batch["predicate_weights"]
         if weights.shape[0]:

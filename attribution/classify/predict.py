@@ -23,6 +23,7 @@ class Outputs:
     hedge: np.ndarray
     pei: np.ndarray
     factuality: list[list[float | None]]
+    who: np.ndarray  # (examples, 0) for a model without the head
 
     def probabilities(self, head: str, temperature: float = 1.0) -> np.ndarray:
         return softmax(getattr(self, head) / temperature)
@@ -47,7 +48,7 @@ class Predictor:
         self.model.eval()
         # Similar lengths share a batch: less padding, the same results.
         order = sorted(range(len(examples)), key=lambda i: len(examples[i].text) + len(examples[i].pair or ""))
-        heads = {name: [None] * len(examples) for name in ("speaker", "certainty", "hedge", "pei")}
+        heads = {name: [None] * len(examples) for name in ("speaker", "certainty", "hedge", "pei", "who")}
         factuality: list[list[float | None]] = [[None] * len(e.predicates) for e in examples]
         for first in range(0, len(order), batch_size):
             chosen = order[first : first + batch_size]
@@ -55,16 +56,20 @@ class Predictor:
             with autocast(self.bfloat16):
                 out = self.model(batch)
             for name in heads:
+                if name not in out:
+                    continue
                 values = out[name].float().numpy()
                 for position, index in enumerate(chosen):
                     heads[name][index] = values[position]
             for value, (row, predicate) in zip(out["factuality"].tolist(), kept):
                 factuality[chosen[row]][predicate] = value
         self.model.train(was_training)
-        widths = {"speaker": len(self.model.config.speaker_labels), "certainty": len(self.model.config.certainty_labels), "hedge": 2}
-        stacked = {name: np.stack(values) if values else np.zeros((0, widths[name])) for name, values in heads.items() if name in widths}
+        config = self.model.config
+        widths = {"speaker": len(config.speaker_labels), "certainty": len(config.certainty_labels), "hedge": 2, "who": len(config.who_labels)}
+        stacked = {name: np.stack(values) if values and values[0] is not None else np.zeros((len(examples), widths[name]))
+                   for name, values in heads.items() if name in widths}
         stacked["pei"] = np.array(heads["pei"], dtype=float)
-        return Outputs(stacked["speaker"], stacked["certainty"], stacked["hedge"], stacked["pei"], factuality)
+        return Outputs(stacked["speaker"], stacked["certainty"], stacked["hedge"], stacked["pei"], factuality, stacked["who"])
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

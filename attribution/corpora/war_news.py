@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from attribution.classify.inputs import sentence_input
-from attribution.classify.model import Context, Example
+from attribution.classify.model import WHO_LABELS, Context, Example
 from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS, Article
-from attribution.labels import labels_by_article
+from attribution.labels import SentenceLabel, labels_by_article
 from attribution.pipeline import Pipeline, load
 
 
@@ -30,6 +30,14 @@ def _input_pipeline(config_json: str) -> Pipeline:
     pipeline = load(json.loads(config_json), labeler="rules")
     pipeline.remove("grade")
     return pipeline
+
+
+def whose(label: SentenceLabel) -> str:
+    """Whose sentence a gold label says it is: nobody's, its own source's (the source is in the
+    sentence), or the speaker's before it (a speaker but no source in the sentence)."""
+    if label.boilerplate or label.speaker == "unattributed":
+        return "none"
+    return "own" if label.source is not None else "before"
 
 
 def news_examples(labels_path: Path, corpus: Path, articles: set[str] | None, context: Context = Context(),
@@ -48,7 +56,9 @@ def news_examples(labels_path: Path, corpus: Path, articles: set[str] | None, co
             if not label.matches(article.text):
                 continue
             sentence = max(article.sentences, key=lambda s: min(s.end, label.end) - max(s.start, label.start))
+            if sentence.boilerplate:  # the annotator labels page furniture as such, not the model
+                continue
             text, pair, _ = sentence_input(article, sentence, context)
             examples.append(Example("news", text, pair, speaker=SPEAKER_LABELS.index(label.speaker),
-                                    certainty=CERTAINTY_LABELS.index(label.certainty)))
+                                    certainty=CERTAINTY_LABELS.index(label.certainty), who=WHO_LABELS.index(whose(label))))
     return examples

@@ -52,9 +52,11 @@ def hedging_scores(predictor: Predictor, outputs: Outputs, examples: list[Exampl
 
 
 def news_scores(predictor: Predictor, outputs: Outputs, examples: list[Example]) -> dict:
-    """Speaker and certainty accuracy and macro-F1 (over the labels the gold data has), and ECE."""
+    """Speaker, certainty (and whose sentence it is, where the model has the head) accuracy and
+    macro-F1 over the labels the gold data has, and ECE, of the heads alone."""
     scores: dict = {}
-    for head in ("speaker", "certainty"):
+    heads = ["speaker", "certainty"] + (["who"] if predictor.model.config.who_labels else [])
+    for head in heads:
         gold = np.array([getattr(e, head) for e in examples])
         probabilities = predictor.calibrated(outputs, head)
         predicted = probabilities.argmax(axis=1)

@@ -1,31 +1,12 @@
-"""Parsing behind one interface.
-
-Every backend fills `Article.tokens` (with their named-entity types) and `Article.sentences` with the
-same parser-neutral representation (UD relations, character offsets into the exact text), so
-the attribution logic is written once.
-"""
+"""Parsing behind one interface (`base.Parser`): backends registered by name, each importing its
+library only when chosen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol
-
-from attribution.document import Article
+from attribution.parse.base import Parser, ParserUnavailable
 from attribution.registry import Registry
 
-
-class ParserUnavailable(RuntimeError):
-    """A backend cannot run here (model not installed); the message says how to get it."""
-
-
-class Parser(Protocol):
-    name: str
-    version: str
-
-    def parse(self, articles: Iterable[Article]) -> Iterator[Article]:
-        """Fill tokens, sentences and entities of each article, yielding them in input order."""
-        ...
-
+__all__ = ["PARSERS", "Parser", "ParserUnavailable", "load_parser"]
 
 # Backends by name; each factory imports its library only when chosen.
 PARSERS: Registry = Registry("parser")

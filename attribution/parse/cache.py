@@ -14,7 +14,7 @@ from pathlib import Path
 
 from attribution.document import Article, Sentence, Token
 from attribution.files import write_atomic
-from attribution.parse import Parser
+from attribution.parse.base import Parser
 
 _TOKEN_FIELDS = ("i", "start", "end", "text", "lemma", "upos", "head", "dep", "ent_type")
 

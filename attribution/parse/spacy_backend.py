@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from itertools import groupby
 
 from attribution.document import Article, Sentence, Token
-from attribution.parse import ParserUnavailable
+from attribution.parse.base import ParserUnavailable
 from attribution.parse.chunks import paragraph_chunks
 from attribution.parse.clear_to_ud import convert_sentence
 

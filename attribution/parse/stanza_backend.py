@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from attribution.document import Article, Sentence, Token
-from attribution.parse import ParserUnavailable
+from attribution.parse.base import ParserUnavailable
 
 PROCESSORS = "tokenize,mwt,pos,lemma,depparse,ner"
 

@@ -13,6 +13,8 @@ def _span(article: Article, span: Span) -> dict[str, Any]:
 
 
 def to_record(article: Article) -> dict[str, Any]:
+    """The article's record. A sentence no labeler has labeled (a pipeline without its label
+    stage) has null speaker and certainty, which the schema does not take."""
     sentences = []
     for s in article.sentences:
         record: dict[str, Any] = {
@@ -20,14 +22,15 @@ def to_record(article: Article) -> dict[str, Any]:
             "start": s.start,
             "end": s.end,
             "boilerplate": s.boilerplate,
-            "speaker": {
+            "speaker": None if s.speaker is None else {
                 "label": s.speaker.label,
                 "score": round(s.speaker.score, 4),
                 "source": s.speaker_source,
                 "entity": s.speaker_entity,
                 "by": s.speaker.by,
             },
-            "certainty": {"label": s.certainty.label, "score": round(s.certainty.score, 4), "by": s.certainty.by},
+            "certainty": None if s.certainty is None else {"label": s.certainty.label, "score": round(s.certainty.score, 4),
+                                                           "by": s.certainty.by},
             "cues": [
                 {"start": c.start, "end": c.end, "text": article.text[c.start : c.end], "kind": c.kind,
                  "lexeme": c.lemma, "governs": c.governs}
@@ -35,7 +38,7 @@ def to_record(article: Article) -> dict[str, Any]:
             ],
             "attribution": s.attribution,
         }
-        if s.certainty.probability is not None:
+        if s.certainty is not None and s.certainty.probability is not None:
             record["certainty"]["probability"] = round(s.certainty.probability, 4)
         if s.factuality is not None:
             record["certainty"]["factuality"] = round(s.factuality, 3)
@@ -60,7 +63,7 @@ def to_record(article: Article) -> dict[str, Any]:
     ]
     entities = [
         {"id": e.id, "name": e.name, "label": e.label or "other_source", "named": e.named,
-         "mentions": [_span(article, m) for m in e.mentions]}
+         "reason": e.reason, "evidence": e.evidence, "mentions": [_span(article, m) for m in e.mentions]}
         for e in article.entities
     ]
     return {

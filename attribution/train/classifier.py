@@ -154,8 +154,11 @@ def _loss(task: str, out: dict[str, torch.Tensor], rows: list[dict], kept: list[
     if task == "news":
         speaker = torch.tensor([row["speaker"] for row in rows])
         certainty = torch.tensor([row["certainty"] for row in rows])
-        return factor["speaker"] * F.cross_entropy(out["speaker"], speaker, weight=weights["speaker"]) + \
+        loss = factor["speaker"] * F.cross_entropy(out["speaker"], speaker, weight=weights["speaker"]) + \
             factor["certainty"] * F.cross_entropy(out["certainty"], certainty, weight=weights["certainty"])
+        if "who" in out:
+            loss = loss + factor.get("who", 1.0) * F.cross_entropy(out["who"], torch.tensor([row["who"] for row in rows]))
+        return loss
     if task.startswith("factuality"):
         gold = torch.tensor([rows[row]["factuality"][index] for row, index in kept])
         return factor["factuality"] * F.smooth_l1_loss(out["factuality"], gold)
@@ -221,8 +224,8 @@ def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
 def calibrate(config: ModelConfig, corpora: Corpora, outputs: dict[str, Outputs]) -> dict:
     """Fit each classification head's temperature on dev; ECE on dev before and after."""
     report = {}
-    for head, task in (("speaker", "news"), ("certainty", "news"), ("hedge", "hedge")):
-        if task not in outputs:
+    for head, task in (("speaker", "news"), ("certainty", "news"), ("who", "news"), ("hedge", "hedge")):
+        if task not in outputs or (head == "who" and not config.who_labels):
             continue
         gold = np.array([e.hedged if head == "hedge" else getattr(e, head) for e in corpora.dev[task]])
         logits = getattr(outputs[task], head)
