@@ -78,8 +78,10 @@ class Gazetteer:
             entries = self.names.get(normal(text[tokens[i].start : tokens[j].end]))
             if not entries:
                 continue
-            # "Victoria Nuland" is no seat of government: places and bodies inside a person's name are not affiliations.
-            if entries[0].kind != "person" and all(t.ent_type == "PERSON" for t in tokens[i : j + 1]):
+            # "Victoria Nuland" is no seat of government: a place or body that is part of a longer
+            # person's name is not an affiliation (the parser's NER calls "Kyiv" alone a person at times).
+            if entries[0].kind != "person" and all(t.ent_type == "PERSON" for t in tokens[i : j + 1]) and (
+                    (i > 0 and tokens[i - 1].ent_type == "PERSON") or (j + 1 < len(tokens) and tokens[j + 1].ent_type == "PERSON")):
                 continue
             found.append((i, j, entries[0]))
             taken.update(range(i, j + 1))
@@ -148,6 +150,12 @@ def is_media(text: str, tokens: Sequence[Token]) -> bool:
     """Whether the phrase names a news outlet (organisations.yaml) or a media role ("a reporter")."""
     words = gazetteer()
     return any(entry.kind == "media" for _, _, entry in words.matches(text, tokens)) or words.has_role(tokens[-1:], "media")
+
+
+def is_place(text: str, tokens: Sequence[Token]) -> bool:
+    """Whether the tokens are exactly a state's name, demonym or seat ("Kyiv", "Washington")."""
+    entries = gazetteer().names.get(normal(text[tokens[0].start : tokens[-1].end]), ())
+    return any(entry.kind in ("state", "international") for entry in entries)
 
 
 _BY_PARTY = {("us", False): "us_official", ("us", True): "us_official",

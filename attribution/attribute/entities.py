@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from attribution.attribute.affiliation import EVIDENCE, NONE, Affiliation, affiliation, gazetteer, is_named
+from attribution.attribute.affiliation import EVIDENCE, NONE, Affiliation, affiliation, gazetteer, is_named, is_place
 from attribution.document import Article, Attribution, Entity, Span, Token
 from attribution.parse.tree import ParseIndex
 
@@ -119,6 +119,9 @@ def _person_mentions(article: Article, index: ParseIndex) -> list[_Mention]:
         while last + 1 < len(tokens) and tokens[last + 1].ent_type == "PERSON" and index.sentence_of[last + 1] == index.sentence_of[k]:
             last += 1
         run = tokens[k : last + 1]
+        if is_place(article.text, run):  # the parser's NER takes a capital for a person at times
+            k = last + 1
+            continue
         inside = {t.i for t in run}
         head = next((t for t in run if t.head not in inside or t.is_root), run[-1])
         described = index.head_of(head) if head.dep == "appos" else None
@@ -183,7 +186,8 @@ def _find_cluster(clusters: list[_Cluster], history: list[tuple[_Mention, _Clust
 def _antecedent(history: list[tuple[_Mention, _Cluster]], mention: _Mention, index: ParseIndex) -> _Cluster | None:
     """The cluster a source pronoun refers to, the latest compatible one of: a speaker or a
     clause's subject (not inside someone's reported words) in its sentence or the one before;
-    a speaker in the three sentences before; anyone there; a speaker further back."""
+    a speaker in the three sentences before; such a subject there; a speaker further back. A
+    person named only as an object ("met with Putin") is not taken."""
     lower = mention.head.text.lower()
 
     def compatible(cluster: _Cluster) -> bool:
@@ -197,10 +201,13 @@ def _antecedent(history: list[tuple[_Mention, _Cluster]], mention: _Mention, ind
     def within(earlier: _Mention, sentences: int) -> bool:
         return mention.sentence - sentences <= earlier.sentence <= mention.sentence
 
+    def salient(m: _Mention) -> bool:
+        return m.attribution is not None or (m.head.dep.startswith("nsubj") and not m.reported)
+
     passes = (
-        lambda m: within(m, 1) and (m.attribution is not None or (m.head.dep.startswith("nsubj") and not m.reported)),
+        lambda m: within(m, 1) and salient(m),
         lambda m: within(m, _PRONOUN_REACH) and m.attribution is not None,
-        lambda m: within(m, _PRONOUN_REACH),
+        lambda m: within(m, _PRONOUN_REACH) and salient(m),
         lambda m: within(m, _PRONOUN_FAR) and m.attribution is not None,
     )
     for allowed in passes:

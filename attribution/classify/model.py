@@ -165,7 +165,7 @@ def collate(rows: list[dict[str, list]]) -> tuple[dict[str, torch.Tensor], list[
         batch["input_ids"][number, :size] = torch.tensor(row["input_ids"])
         batch["token_type_ids"][number, :size] = torch.tensor(row["token_type_ids"])
         batch["attention_mask"][number, :size] = 1
-        if not row["predicates"]:
+        if not row.get("predicates"):
             continue
         offsets = torch.tensor(row["offsets"], dtype=torch.long).reshape(-1, 2)
         starts, ends = offsets[:, 0], offsets[:, 1]
@@ -177,7 +177,7 @@ def collate(rows: list[dict[str, list]]) -> tuple[dict[str, torch.Tensor], list[
                 weight[:size] = covered.float()
                 weights.append(weight)
                 predicate_rows.append(number)
-                datasets.append(row["dataset"])
+                datasets.append(row.get("dataset", 0))
                 kept.append((number, index))
     batch["predicate_weights"] = torch.stack(weights) if weights else torch.zeros(0, length)
     batch["predicate_rows"] = torch.tensor(predicate_rows, dtype=torch.long)
