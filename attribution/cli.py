@@ -1,4 +1,8 @@
-"""Command line: attribution annotate | setup (more commands join as they are built)."""
+"""The command line: annotate, review, labels, train, evaluate, setup.
+
+Every command reports a bad input in one line naming it and exits with status 2 (`OneLineErrors`);
+a batch goes on past a bad article, reports it and exits with status 1.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -16,18 +21,45 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from attribution.ingest import IngestError, read_articles
+from attribution.ingest import IngestError, IngestFailure, read_articles
 from attribution.parse import ParserUnavailable
 from attribution.review.commands import labels_app, review
+from attribution.version import VERSION
 
-app = typer.Typer(help="Who is speaking in a news article, and how sure.", no_args_is_help=True, add_completion=False)
+err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
+
+
+class OneLineErrors(TyperGroup):
+    """A bad input anywhere (a missing file, a malformed one, a model that is not there) ends
+    the command with one line naming it, and exit status 2, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (OSError, ValueError, ParserUnavailable, IngestFailure) as error:
+            err.print(f"error: {error}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=OneLineErrors, help="Who is speaking in a news article, and how sure.", no_args_is_help=True, add_completion=False)
+
+
+def _version(show: bool) -> None:
+    if show:
+        print(f"attribution {VERSION}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit.")) -> None:
+    """Who is speaking in a news article, and how sure."""
+
 setup_app = typer.Typer(help="One-time set-up steps that need the internet.", no_args_is_help=True)
 app.add_typer(setup_app, name="setup")
 train_app = typer.Typer(help="Train models from labeled data (reproducible: fixed seeds, logged recipe, model card).", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 evaluate_app = typer.Typer(help="Measure against labeled data; --json prints one JSON object on the last line.", no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
-err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
 CONFIG_OPTION = typer.Option(None, "--config", help="Pipeline config file (default: the built-in pipeline.yaml).")
 
 
@@ -43,11 +75,13 @@ class SpanSource(str, Enum):
 
 @app.command()
 def annotate(
-    paths: list[Path] = typer.Argument(..., help="Article files (.txt .html .jsonl .csv) or folders of them."),
+    paths: list[Path] = typer.Argument(..., help="Article files (.txt .html .jsonl .csv), folders of them, or - for standard input."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
     parser: ParserName | None = typer.Option(None, help="Parser backend (default: the config's)."),
+    stanza_dir: Path | None = typer.Option(None, help="Stanza's models (default: $STANZA_RESOURCES_DIR, else ~/stanza_resources)."),
     formats: str = typer.Option("jsonl,html,text", "--format", help="Comma-separated: jsonl (always written), html, text."),
-    resume: bool = typer.Option(False, help="Skip articles already in OUT's annotations.jsonl."),
+    resume: bool = typer.Option(False, "--resume", help="Add to OUT: skip the articles it already holds."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Start OUT afresh: remove the annotations it holds."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     policy: Path | None = typer.Option(None, help="Reliability policy file (default: the built-in reliability.yaml)."),
     max_chars: int = typer.Option(1_000_000, help="Refuse articles longer than this many characters."),
@@ -65,10 +99,17 @@ def annotate(
     unknown = chosen - set(FORMATS)
     if unknown:
         raise typer.BadParameter(f"unknown format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
+    if resume and overwrite:
+        raise typer.BadParameter("--resume and --overwrite exclude each other")
     started = time.perf_counter()
-    pipeline = _pipeline(config, parser=parser, policy=policy, max_chars=max_chars, model=model, rules=rules, only=only, spans=spans)
-    folder = OutputFolder(out, resume=resume)
-    failures, skipped, seen = 0, 0, set(folder.done)
+    missing = [str(p) for p in paths if str(p) != "-" and not p.exists()]
+    if len(missing) == len(paths):
+        raise FileNotFoundError(f"{', '.join(missing)}: no such file or folder")
+    folder = OutputFolder(out, "resume" if resume else "overwrite" if overwrite else "new")  # refuses before the models load
+    pipeline = _pipeline(config, parser=parser, policy=policy, max_chars=max_chars, model=model, rules=rules, only=only,
+                         spans=spans, stanza_dir=stanza_dir)
+    failures, skipped = 0, 0
+    seen: dict[str, str] = {article_id: str(out / "annotations.jsonl") for article_id in folder.done}
     totals = {"articles": 0, "sentences": 0, "attributions": 0, "words": 0}
 
     def inputs():
@@ -83,9 +124,10 @@ def annotate(
                 continue
             if item.id in seen:
                 failures += 1
-                err.print(f"failed: {item.id}: duplicate article id in this batch", markup=False, highlight=False)
+                err.print(f"failed: {item.meta.get('file', item.id)}: article id {item.id!r} is taken already (by {seen[item.id]}); "
+                          "give the rows or files unique ids", markup=False, highlight=False)
                 continue
-            seen.add(item.id)
+            seen[item.id] = item.meta.get("file", item.id)
             progress.update(task, total=(progress.tasks[0].total or 0) + 1)
             yield item
 
@@ -124,21 +166,18 @@ def _pipeline(config: Path | None, parser: ParserName | None = None, model: Path
     if rules and model is not None:
         err.print("error: --rules and --model exclude each other", markup=False)
         raise typer.Exit(2)
-    try:
-        return Pipeline(config, parser=parser.value if parser else None, labeler="rules" if rules else None, model=model,
-                        only=only.value if only else None, **choices)
-    except (ParserUnavailable, ValueError, OSError) as error:
-        err.print(f"error: {error}", markup=False)
-        raise typer.Exit(2) from None
+    return Pipeline(config, parser=parser.value if parser else None, labeler="rules" if rules else None, model=model,
+                    only=only.value if only else None, **choices)
 
 
 @setup_app.command("stanza")
-def setup_stanza(model_dir: Path | None = typer.Option(None, help="Where to put the models (default: Stanza's own).")) -> None:
+def setup_stanza(stanza_dir: Path | None = typer.Option(
+        None, help="Where to put the models (default: $STANZA_RESOURCES_DIR, else ~/stanza_resources); give annotate the same --stanza-dir.")) -> None:
     """Download Stanza's English models (needs the internet; run once)."""
     from attribution.parse.stanza_backend import download_models
 
     try:
-        where = download_models(model_dir)
+        where = download_models(stanza_dir)
     except Exception as error:  # network errors come in many types; report any in one line
         err.print(f"error: could not download Stanza's English models: {error}", markup=False)
         raise typer.Exit(2) from None

@@ -84,6 +84,8 @@ class Reliability:
     grade: str  # Admiralty style, e.g. "B2"
     score: float
     reasons: list[str]
+    facts: dict[str, Any] = field(default_factory=dict)  # what the policy tested (reliability.yaml)
+    fill: dict[str, str] = field(default_factory=dict)  # the words its reasons name
 
 
 @dataclass(slots=True)
@@ -102,6 +104,9 @@ class Sentence:
     factuality: float | None = None
     cues: list[Cue] = field(default_factory=list)
     reliability: Reliability | None = None
+    # What other articles of the batch say of this claim (`claims.py`): its cluster, status
+    # (corroborated, contradicted, single) and the others (article, source) behind it.
+    corroboration: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -132,7 +137,7 @@ class Entity:
     label: str | None = None
     named: bool = False
     reason: str | None = None  # the words and the data that decided the label
-    evidence: str = "none"  # how much the words said: stated, known person, role, none
+    evidence: str = "none"  # what decided the label: the words (stated, known person, role, none) or the classifier (model)
 
 
 @dataclass(slots=True)

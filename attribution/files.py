@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -52,3 +53,14 @@ def sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(article_id: str) -> str:
+    """A file name for an id that can never leave the folder ("../../etc" included)."""
+    name = _UNSAFE.sub("_", article_id).strip("._") or "article"
+    if name != article_id or len(name) > 120:
+        name = f"{name[:100]}-{hashlib.sha1(article_id.encode()).hexdigest()[:8]}"
+    return name

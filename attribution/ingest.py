@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,16 +40,29 @@ class IngestError:
         return f"{self.source}: {self.message}"
 
 
-def discover(paths: Iterable[str | Path]) -> Iterator[Path | IngestError]:
-    """Files named, and supported files under folders named (sorted, recursively)."""
+STDIN = "-"
+
+
+def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str] | IngestError]:
+    """(file, article id) for the files named and the supported files under the folders named
+    (sorted, recursively). The id is the file's stem; where two files share a stem, each takes its
+    path from the folder named, without the suffix ("a/x", "b/x"), so ids stay unique."""
+    found: list[tuple[Path, Path] | IngestError] = []  # in input order: (file, the folder it was found under) or an error
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            found += [(p, path) for p in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)]
         elif path.is_file():
-            yield path
+            found.append((path, path.parent))
         else:
-            yield IngestError(str(path), "no such file or folder")
+            found.append(IngestError(str(path), "no such file or folder"))
+    stems = Counter(item[0].stem for item in found if not isinstance(item, IngestError))
+    for item in found:
+        if isinstance(item, IngestError):
+            yield item
+            continue
+        file, base = item
+        yield file, file.stem if stems[file.stem] == 1 else file.relative_to(base).with_suffix("").as_posix()
 
 
 def read(paths: str | Path | Iterable[str | Path], errors: str = "raise") -> Iterator[Article]:
@@ -68,18 +83,37 @@ class IngestFailure(ValueError):
 
 
 def read_articles(paths: Iterable[str | Path]) -> Iterator[Article | IngestError]:
-    """Each article of the inputs, or an `IngestError` for each input that could not be read."""
-    for item in discover(paths):
+    """Each article of the inputs, or an `IngestError` for each input that could not be read;
+    `-` reads standard input (JSONL rows when it starts with "{", else one article "stdin")."""
+    paths = list(paths)
+    if any(str(p) == STDIN for p in paths):
+        yield from _stdin()
+    for item in discover(p for p in paths if str(p) != STDIN):
         if isinstance(item, IngestError):
             yield item
             continue
+        path, article_id = item
         try:
-            yield from read_file(item)
+            yield from read_file(path, article_id)
         except OSError as error:
-            yield IngestError(str(item), f"cannot read: {error.strerror or error}")
+            yield IngestError(str(path), f"cannot read: {error.strerror or error}")
 
 
-def read_file(path: Path) -> Iterator[Article | IngestError]:
+def _stdin() -> Iterator[Article | IngestError]:
+    try:
+        text = decode(sys.stdin.buffer.read())
+    except ValueError as error:
+        yield IngestError("standard input", str(error))
+        return
+    if text.lstrip().startswith("{"):
+        yield from _rows(Path("standard input"), _jsonl_rows(text, "standard input"))
+    elif text.strip():
+        yield Article(id="stdin", text=text)
+    else:
+        yield IngestError("standard input", "empty: no text to annotate")
+
+
+def read_file(path: Path, article_id: str | None = None) -> Iterator[Article | IngestError]:
     suffix = path.suffix.lower()
     try:
         text = decode(path.read_bytes())
@@ -95,11 +129,19 @@ def read_file(path: Path) -> Iterator[Article | IngestError]:
         if not body.strip():
             yield IngestError(str(path), "empty article: no text to annotate")
             return
-        yield Article(id=path.stem, text=body, meta={"title": title} if title else {})
+        yield Article(id=article_id or path.stem, text=body, meta={"title": title, "file": str(path)} if title else {"file": str(path)})
+
+
+# Formats that are not text, by the bytes they start with: refused by content, whatever the file is called.
+_BINARY_MAGIC = {b"%PDF": "PDF", b"PK\x03\x04": "ZIP (a .docx, .xlsx or .epub)", b"\x89PNG": "PNG image", b"\xff\xd8\xff": "JPEG image",
+                 b"GIF8": "GIF image", b"\xd0\xcf\x11\xe0": "MS Office document", b"{\\rtf": "RTF document"}
 
 
 def decode(data: bytes) -> str:
     """UTF-8 text (a BOM is dropped); binary data and other encodings get a clear error."""
+    for magic, kind in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise ValueError(f"a {kind}, not a text article: convert it to text or HTML first")
     if b"\x00" in data[:8192]:
         raise ValueError("binary file (NUL bytes): not a text article")
     try:
@@ -141,7 +183,7 @@ def _rows(path: Path, rows: Iterable[tuple[int, dict | str]]) -> Iterator[Articl
             yield IngestError(where, f"empty article {article_id!r}: no text to annotate")
             continue
         meta = {key: row[key] for key in META_FIELDS if row.get(key) not in (None, "")}
-        yield Article(id=str(article_id), text=text, meta=meta)
+        yield Article(id=str(article_id), text=text, meta={**meta, "file": where})
     if empty:
         yield IngestError(str(path), "empty file: no articles")
 

@@ -16,6 +16,9 @@ from attribution.attribute.rules import cue_lexicon
 from attribution.document import CERTAINTY_LABELS, Article, Attribution, Label, Sentence
 from attribution.hedging import hedge_lexicon
 
+# Entity evidence that decides a sentence's label over a model's guess: the words name the state,
+# body or outlet, or the person is in people.yaml.
+TRUSTED_EVIDENCE = ("stated", "known person")
 # Order of certainty from most to least certain; combining cues keeps the least certain.
 _STRENGTH = {label: rank for rank, label in enumerate(CERTAINTY_LABELS)}
 
@@ -57,9 +60,9 @@ def label_article(article: Article) -> None:
     certainty_scores = hedge_lexicon().certainty_scores
     previous: tuple[int, Attribution] | None = None
     for sentence in article.sentences:
-        if sentence.boilerplate:
-            sentence.speaker = Label("unattributed", scores["boilerplate"], "boilerplate")
-            sentence.certainty = Label("certain", certainty_scores["certain"], "boilerplate")
+        if sentence.boilerplate:  # page furniture: no speaker, certainty or grade (GUIDELINES 5)
+            sentence.speaker = sentence.certainty = None
+            sentence.speaker_source = sentence.speaker_entity = sentence.attribution = None
             continue
         main, how = main_attribution(article, sentence)
         if main is None and previous is not None and sentence.id - previous[0] <= resources.data("labeling.yaml")["quote_carry"] \
@@ -76,6 +79,34 @@ def label_article(article: Article) -> None:
             sentence.speaker = Label("unattributed", scores[how], "rules:no_main_attribution")
         certainty, by = sentence_certainty(sentence, main)
         sentence.certainty = Label(certainty, certainty_scores[certainty], by)
+
+
+def one_label_per_entity(article: Article) -> None:
+    """One truth per source: an entity whose words state its affiliation keeps that label; one
+    whose words do not takes the label its sentences were given most (by score), and its
+    sentences and attributions take the entity's label, so the text, the Sources table and the
+    JSONL agree."""
+    by_entity: dict[str, list[Sentence]] = {}
+    for sentence in article.sentences:
+        if sentence.speaker is not None and sentence.speaker.label != "unattributed" and sentence.speaker_entity:
+            by_entity.setdefault(sentence.speaker_entity, []).append(sentence)
+    for entity in article.entities:
+        sentences = by_entity.get(entity.id, [])
+        if sentences and entity.evidence not in TRUSTED_EVIDENCE:
+            votes: dict[str, float] = {}
+            for sentence in sentences:
+                votes[sentence.speaker.label] = votes.get(sentence.speaker.label, 0.0) + sentence.speaker.score
+            label = max(votes, key=votes.get)
+            if label != entity.label:
+                entity.reason = f"the classifier's label for its {len(sentences)} sentence(s); its words: {entity.reason}"
+                entity.label, entity.evidence = label, "model"
+        for sentence in sentences:
+            if sentence.speaker.label != entity.label:
+                sentence.speaker = Label(entity.label, sentence.speaker.score, sentence.speaker.by, sentence.speaker.probability)
+    for attribution in article.attributions:
+        entity = next((e for e in article.entities if e.id == attribution.entity), None)
+        if entity is not None:
+            attribution.speaker = entity.label
 
 
 def main_attribution(article: Article, sentence: Sentence) -> tuple[Attribution | None, str]:

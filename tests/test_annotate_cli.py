@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -119,8 +125,73 @@ def test_duplicate_ids_and_unknown_format(tmp_path):
     path = tmp_path / "dup.jsonl"
     path.write_text('{"id": "x", "text": "He said yes."}\n{"id": "x", "text": "She said no."}\n', encoding="utf-8")
     result = run(path, "-o", tmp_path / "out", "--workers", "1")
-    assert result.exit_code == 1 and "duplicate article id" in result.output
+    assert result.exit_code == 1 and "article id 'x' is taken already (by " in result.output and "dup.jsonl:1" in result.output
     assert run(path, "-o", tmp_path / "out2", "--format", "pdf").exit_code != 0
+
+
+def test_files_of_one_name_in_two_folders_keep_both_and_say_where_they_came_from(tmp_path):
+    for folder, text in (("a", "The mayor said the bridge was closed."), ("b", "Police said two men were held.")):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+        (tmp_path / "in" / folder / "x.txt").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run(tmp_path / "in", "-o", out, "--workers", "1", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    done = {r["id"]: r for r in records(out)}
+    assert set(done) == {"a/x", "b/x"} and done["a/x"]["meta"]["file"].endswith("a/x.txt")
+
+
+def test_a_folder_that_holds_annotations_is_refused_unless_resumed_or_overwritten(tmp_path, seed_out):
+    done, _ = seed_out
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "annotations.jsonl").write_text((done / "annotations.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    (out / "html").mkdir()
+    (out / "html" / "stale.html").write_text("<p>an old page</p>", encoding="utf-8")
+    one = tmp_path / "one.txt"
+    one.write_text("The minister said the talks had failed.", encoding="utf-8")
+    refused = run(one, "-o", out, "--workers", "1")
+    assert refused.exit_code == 2 and "--resume" in refused.output and "--overwrite" in refused.output
+    assert len(records(out)) == 3  # untouched
+    added = run(one, "-o", out, "--workers", "1", "--resume")
+    assert added.exit_code == 0 and len(records(out)) == 4
+    fresh = run(one, "-o", out, "--workers", "1", "--overwrite")
+    assert fresh.exit_code == 0 and [r["id"] for r in records(out)] == ["one"]
+    assert not (out / "html" / "stale.html").exists()
+
+
+def test_bad_inputs_of_any_command_get_one_line_and_status_2(tmp_path):
+    missing = tmp_path / "missing"
+    for args in (["annotate", str(missing), "-o", str(tmp_path / "o")],
+                 ["evaluate", "polnear", str(missing)],
+                 ["evaluate", "sentences", str(missing), "--corpus", str(tmp_path)],
+                 ["annotate", str(SEEDS), "-o", str(tmp_path / "o2"), "--spans", str(missing)]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "missing" in lines[0], (args, result.output)
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()  # nothing written before the refusal
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", "sentences", str(labels), "--corpus", str(tmp_path), "--split", "dev"])
+    assert result.exit_code == 2 and "splits.json" in result.output
+
+
+def test_binary_files_are_refused_by_content_and_standard_input_is_read(tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 binary")
+    result = run(pdf, "-o", tmp_path / "out", "--workers", "1")
+    assert result.exit_code == 1 and "a PDF, not a text article" in result.output
+    piped = CliRunner().invoke(app, ["annotate", "-", "-o", str(tmp_path / "stdin"), "--workers", "1", "--format", "jsonl"],
+                               input="The ministry said the border crossing was closed.")
+    assert piped.exit_code == 0, piped.output
+    assert [r["id"] for r in records(tmp_path / "stdin")] == ["stdin"]
+
+
+def test_version_and_help_read_plainly():
+    assert CliRunner().invoke(app, ["--version"]).output.startswith("attribution ")
+    shown = CliRunner().invoke(app, ["annotate", "--help"], env={"COLUMNS": "120"}).output
+    assert "<bool>" not in shown and "<list[" not in shown and "{paths}" not in shown
 
 
 def test_hostile_ids_stay_inside_the_output_folder(tmp_path):
@@ -130,3 +201,30 @@ def test_hostile_ids_stay_inside_the_output_folder(tmp_path):
     assert run(path, "-o", out, "--workers", "1").exit_code == 0
     written = [p for p in tmp_path.rglob("*.html")]
     assert written and all(out in p.parents for p in written)
+
+
+@pytest.mark.slow
+def test_a_killed_annotate_run_resumes_without_losing_or_repeating_an_article(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for n in range(12):
+        (inputs / f"a{n:02d}.txt").write_text(f"Officials in Kharkiv said {n + 2} drones were shot down overnight. "
+                                               f"The mayor said power was restored in district {n}.", encoding="utf-8")
+    out = tmp_path / "out"
+    cli = [sys.executable, "-m", "attribution.cli"]
+    run = subprocess.Popen([*cli, "annotate", str(inputs), "-o", str(out), "--workers", "1"], stderr=subprocess.DEVNULL)
+    partial = out / "annotations.jsonl.partial"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and run.poll() is None:
+        if partial.exists() and partial.read_text(encoding="utf-8").count("\n") >= 3:
+            os.kill(run.pid, signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    run.wait()
+    assert run.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (out / "annotations.jsonl").exists()
+    resumed = subprocess.run([*cli, "annotate", str(inputs), "-o", str(out), "--workers", "1", "--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    ids = [json.loads(line)["id"] for line in (out / "annotations.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted(ids) == [f"a{n:02d}" for n in range(12)]
+    assert sorted(p.stem for p in (out / "html").glob("*.html")) == sorted(ids)

@@ -49,7 +49,7 @@ def test_jsonl_rows_with_meta_and_bad_lines(tmp_path):
     good = [r for r in result if not isinstance(r, IngestError)]
     bad = [r for r in result if isinstance(r, IngestError)]
     assert [a.id for a in good] == ["a1", "a3"]
-    assert good[0].meta == {"title": "Bridge", "outlet": "X", "date": "2024-01-01"}
+    assert good[0].meta == {"title": "Bridge", "outlet": "X", "date": "2024-01-01", "file": f"{path}:1"}
     assert [str(e).split(": ")[0] for e in bad] == [f"{path}:2", f"{path}:3", f"{path}:4"]
     assert "malformed JSON" in bad[0].message
 
@@ -58,7 +58,7 @@ def test_csv_rows(tmp_path):
     path = tmp_path / "batch.csv"
     path.write_text('id,text,url\nc1,"He said, ""yes"".",http://example.org/1\nc2,,\n', encoding="utf-8")
     result = articles(path)
-    assert result[0].id == "c1" and result[0].text == 'He said, "yes".' and result[0].meta == {"url": "http://example.org/1"}
+    assert result[0].id == "c1" and result[0].text == 'He said, "yes".' and result[0].meta == {"url": "http://example.org/1", "file": f"{path}:2"}
     assert isinstance(result[1], IngestError) and "empty article" in result[1].message
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 import yaml
 from typer.testing import CliRunner
 
+from attribution import resources
 from attribution.cli import app
 from attribution.document import Article
 from attribution.pipeline import Pipeline
@@ -37,13 +36,13 @@ def test_grades_follow_source_and_hedging(seed_records):
 
 
 def test_an_edited_policy_changes_grades(tmp_path, pipeline):
-    policy = yaml.safe_load(resources.files("attribution.resources").joinpath("reliability.yaml").read_text())
+    policy = yaml.safe_load(resources.text("reliability.yaml"))
     # A user who trusts no party to the conflict: parties get E, whatever their name.
     policy["source_rules"].insert(0, {
         "when": {"speaker": ["ukrainian_official", "ukrainian_military", "russian_official", "russian_military"]},
         "letter": "E", "reason": "party to the conflict: not trusted by this desk",
     })
-    policy["credibility"]["possible"]["digit"] = 5
+    next(r for r in policy["credibility_rules"] if r["when"] == {"hedge": "epistemic"})["digit"] = 5
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(policy), encoding="utf-8")
     before = grades(pipeline)
@@ -51,8 +50,33 @@ def test_an_edited_policy_changes_grades(tmp_path, pipeline):
     after = grades(edited)
     assert before[0]["grade"] == "D2" and after[0]["grade"] == "E2"
     assert "party to the conflict: not trusted by this desk" in after[0]["reasons"]
-    assert before[1]["grade"] == "B4" and after[1]["grade"] == "B5"
+    assert before[1]["grade"] == "B3" and after[1]["grade"] == "B5"
     assert edited.provenance["reliability_policy"].startswith(str(path))
+
+
+# (sentence, grade, words a reason names): the digit rates the report, not the speaker's stance.
+CREDIBILITY = [
+    ("A senior US official told Reuters that a ceasefire was unlikely.", "D2", "'unlikely'"),
+    ("Russia denied that its troops had crossed the border.", "C2", "'denied'"),
+    ("If Russia attacks, there will be war, Lukashenko said.", "B3", "'If'"),
+    ("US Defense Secretary Lloyd Austin said the troops could arrive within days.", "B3", "'could'"),
+    ("US Defense Secretary Lloyd Austin confirmed that the troops arrived via Vladivostok.", "B2", "stated as fact"),
+]
+
+
+@pytest.mark.parametrize("text,grade,reason", CREDIBILITY, ids=[c[0][:40] for c in CREDIBILITY])
+def test_the_digit_rates_the_report_and_the_reason_names_the_deciding_words(pipeline, text, grade, reason):
+    sentence = pipeline(text).sentences[0]
+    assert sentence.reliability.grade == grade, sentence.reliability.reasons
+    assert any(reason in r for r in sentence.reliability.reasons)
+    assert not any("(said)" in r or "(According to)" in r for r in sentence.reliability.reasons)
+
+
+def test_every_rule_of_the_policy_has_an_example_and_a_reason():
+    policy = yaml.safe_load(resources.text("reliability.yaml"))
+    for group in ("source_rules", "source_adjustments", "credibility_rules"):
+        for rule in policy[group]:
+            assert rule["reason"] and rule["example"], rule
 
 
 def test_a_broken_policy_is_refused_with_a_clear_line(tmp_path):

@@ -76,6 +76,9 @@ class SpanModel:
                   content_tags: list[str]) -> Proposal | None:
         """One attribution from a cue and its role tags, with the parse's boundaries."""
         tokens = index.tokens
+        # A blank line ends every span (a headline is not its lead); quotes that go on are joined later.
+        kept = [k for k, i in enumerate(window) if index.block_of[i] == index.block_of[cue[0]]]
+        window, source_tags, content_tags = [window[k] for k in kept], [source_tags[k] for k in kept], [content_tags[k] for k in kept]
         content_ids = _whole_words(tokens, [i for i, tag in zip(window, content_tags) if tag != "O" and i not in cue])
         if not content_ids:
             content_ids = _complement(index, cue)

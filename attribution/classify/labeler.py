@@ -17,7 +17,7 @@ from attribution.classify.model import CONFIG, WEIGHTS, ModelConfig
 from attribution.document import Article, Entity, Label, Sentence
 from attribution.files import sha256
 from attribution.hedging import hedge_lexicon
-from attribution.labeling import label_article
+from attribution.labeling import TRUSTED_EVIDENCE, label_article, one_label_per_entity
 
 
 class ModelLabeler:
@@ -87,6 +87,7 @@ class ModelLabeler:
                 sentence.certainty = Label(self.config.certainty_labels[chosen], float(certainty @ expected), by,
                                            probability=float(certainty[chosen]))
                 sentence.factuality = outputs.factuality[k][0]
+            one_label_per_entity(article)
 
     def _decide(self, article: Article, sentence: Sentence, who: np.ndarray, speaker: np.ndarray, entities: dict[str, Entity],
                 decided: list[Sentence], by: str) -> None:
@@ -110,7 +111,7 @@ class ModelLabeler:
             sentence.speaker_entity, sentence.attribution, sentence.speaker_source = earlier.speaker_entity, earlier.attribution, None
             return
         entity = entities.get(main.entity or "") if main is not None else None
-        if entity is not None and entity.evidence in _TRUSTED_EVIDENCE:
+        if entity is not None and entity.evidence in TRUSTED_EVIDENCE:
             sentence.speaker = Label(entity.label, confidence, f"{by}:entity {entity.id}")
             return
         sentence.speaker = Label(labels[fallback], confidence * share, by)
@@ -120,5 +121,3 @@ class ModelLabeler:
 
 # A continuation takes the speaker of an attributed sentence at most this many sentences back.
 _CONTINUES = 4
-# Entity evidence that decides the label over the model's label head.
-_TRUSTED_EVIDENCE = ("stated", "known person")

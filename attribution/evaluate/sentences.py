@@ -73,7 +73,12 @@ def _write_errors(path: Path, pairs: list[tuple[SentenceLabel, dict]], texts: di
 
 
 def _best_match(label: SentenceLabel, sentences: Iterable[dict]) -> dict:
-    return max(sentences, key=lambda s: min(s["end"], label.end) - max(s["start"], label.start))
+    """The predicted sentence that overlaps the gold one most; page furniture, which has no
+    labels, stands as the label format writes it: the article's own, certain."""
+    found = max(sentences, key=lambda s: min(s["end"], label.end) - max(s["start"], label.start))
+    if found.get("boilerplate") and found["speaker"] is None:
+        found = {**found, "speaker": {"label": "unattributed", "by": "boilerplate"}, "certainty": {"label": "certain", "by": "boilerplate"}}
+    return found
 
 
 def _scores(pairs: list[tuple[SentenceLabel, dict]], stale: int) -> dict:

@@ -1,12 +1,14 @@
 """One index over an article's parse, shared by every stage that walks the trees.
 
-Built once per article: each token's children, the sentence of each token and the quote it
+Built once per article: each token's children, the sentence of each token, the block of text
+it stands in (blocks are separated by blank lines: a headline, a paragraph) and the quote it
 sits in. `ParseIndex.sentence` gives one sentence's view of it (its tokens, in order), which is
 how the dependency rules read a sentence.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,6 +16,7 @@ from attribution.document import Article, Sentence, Span, Token
 from attribution.parse.quotes import find_quotes
 
 PUNCT_EDGES = set(" \t\n,.;:!?\"'“”‘’«»()[]—–-")
+BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
 class ParseIndex:
@@ -28,6 +31,13 @@ class ParseIndex:
         for sentence in article.sentences:
             for i in range(sentence.token_start, sentence.token_end):
                 self.sentence_of[i] = sentence.id
+        # A blank line is a hard boundary: no span reaches over it but a quote that goes on.
+        breaks = [m.start() for m in BLANK_LINE.finditer(article.text)]
+        self.block_of, passed = [0] * len(self.tokens), 0
+        for token in self.tokens:
+            while passed < len(breaks) and breaks[passed] < token.start:
+                passed += 1
+            self.block_of[token.i] = passed
         self.quotes = find_quotes(article.text)
         self.quote_of = [-1] * len(self.tokens)  # index into `quotes`, -1 outside quotes
         first = 0

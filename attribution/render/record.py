@@ -43,7 +43,8 @@ def to_record(article: Article) -> dict[str, Any]:
         if s.factuality is not None:
             record["certainty"]["factuality"] = round(s.factuality, 3)
         if s.reliability is not None:
-            record["reliability"] = {"grade": s.reliability.grade, "score": s.reliability.score, "reasons": s.reliability.reasons}
+            record["reliability"] = {"grade": s.reliability.grade, "score": s.reliability.score, "reasons": s.reliability.reasons,
+                                     "facts": s.reliability.facts, "fill": s.reliability.fill}
         sentences.append(record)
     attributions = [
         {

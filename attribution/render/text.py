@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from attribution.render.html import title_of
+
 if TYPE_CHECKING:  # the views read the data model; it imports them, never the reverse
     from attribution.document import Article
 
 
 def to_text(article: Article) -> str:
-    lines = [f"# {article.id}"]
-    if article.meta.get("title"):
-        lines.append(f"# {article.meta['title']}")
+    lines = [f"# {title_of(article.text, article.meta, article.id)}", f"# id {article.id}"]
+    entities = {e.id: e.name for e in article.entities}
     paragraph_end = 0
     for s in article.sentences:
         if article.text.count("\n", paragraph_end, s.start):
@@ -27,11 +28,12 @@ def to_text(article: Article) -> str:
             at = cue.end
         pieces.append(article.text[at : s.end])
         body = "".join(pieces).replace("\n", " ")
-        if s.boilerplate:
+        if s.boilerplate or s.speaker is None:
             tag = f"S{s.id} boilerplate"
         else:
             grade = s.reliability.grade if s.reliability else "-"
-            source = f' "{s.speaker_source}"' if s.speaker_source else ""
+            name = s.speaker_source or entities.get(s.speaker_entity or "", "")  # a continuing sentence: the speaker's name
+            source = f' "{name}"' if name and s.speaker.label != "unattributed" else ""
             tag = f"S{s.id} {s.speaker.label}{source} {grade} {s.certainty.label}"
         lines.append(f"[{tag}] {body}")
     return "\n".join(lines) + "\n"

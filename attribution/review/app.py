@@ -27,7 +27,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from attribution.document import CERTAINTY_LABELS, SPEAKER_LABELS
-from attribution.render.html import SPEAKER_COLOURS, segments
+from attribution.labels import SentenceLabel
+from attribution.reliability import Policy, grade
+from attribution.render.batch import SORT_SCRIPT
+from attribution.render.html import segments, speaker_colours
 from attribution.review.corpus import (
     Corpus,
     ReviewArticle,
@@ -40,9 +43,23 @@ from attribution.review.store import AlreadyUndone, Decision, Store, UnknownEven
 _CORRECTABLE = ("speaker", "certainty", "source", "named")
 
 
-def sentence_state(article: ReviewArticle, sentence: ReviewSentence, decision: Decision | None) -> dict[str, Any]:
+def regraded(article: ReviewArticle, sentence: ReviewSentence, label: SentenceLabel, policy: Policy) -> tuple[str, str]:
+    """The grade and reasons of a sentence as labeled (a correction grades it again, from the
+    facts its record was graded on, with the reviewer's speaker, certainty and source)."""
+    if not sentence.facts or label == sentence.predicted:
+        return sentence.grade, "; ".join(sentence.reasons)
+    facts = {**sentence.facts, "speaker": label.speaker, "certainty": label.certainty, "named": bool(label.named)}
+    fill = {**sentence.fill, "certainty": label.certainty}
+    if label.source is not None:
+        fill["source"] = article.text[label.source[0] : label.source[1]]
+    found = grade(facts, fill, policy)
+    return found.grade, "; ".join(found.reasons)
+
+
+def sentence_state(article: ReviewArticle, sentence: ReviewSentence, decision: Decision | None, policy: Policy) -> dict[str, Any]:
     """Everything a page shows of one sentence; the same dict renders the page and answers the API."""
     label = decision.label if decision else sentence.predicted
+    grade_now, reasons_now = regraded(article, sentence, label, policy)
     predicted = sentence.predicted
     if decision is None:
         status, status_text = "unreviewed", ""
@@ -67,8 +84,9 @@ def sentence_state(article: ReviewArticle, sentence: ReviewSentence, decision: D
         "speaker_score": sentence.speaker_score,
         "certainty_score": sentence.certainty_score,
         "confidence": sentence.confidence,
-        "grade": sentence.grade,
-        "reasons": "; ".join(sentence.reasons),
+        "grade": grade_now,
+        "reasons": reasons_now,
+        "boilerplate": sentence.predicted.boilerplate,
         "segments": segments(article.text, sentence.start, sentence.end, sentence.marks(label)),
     }
 
@@ -93,8 +111,10 @@ def _source_text(article: ReviewArticle, source: tuple[int, int] | None, named: 
 
 
 def create_app(corpus: Corpus, store: Store, *, token: str | None = None, reviewer: str = "",
-               allowed_hosts: Sequence[str] = ("127.0.0.1", "localhost")) -> Starlette:
-    """The ASGI app over one loaded corpus and one store. `token` defaults to a fresh random one."""
+               allowed_hosts: Sequence[str] = ("127.0.0.1", "localhost"), policy: Policy | None = None) -> Starlette:
+    """The ASGI app over one loaded corpus and one store. `token` defaults to a fresh random one;
+    `policy` re-grades corrected sentences (default: the built-in reliability.yaml)."""
+    policy = policy or Policy.load()
     settings = review_settings()
     keys = settings["keys"]
     token = token or secrets.token_urlsafe(32)
@@ -116,10 +136,10 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
         return article, sentence
 
     def states(article: ReviewArticle, standing: dict) -> list[dict[str, Any]]:
-        return [sentence_state(article, s, standing.get(s.key)) for s in article.sentences]
+        return [sentence_state(article, s, standing.get(s.key), policy) for s in article.sentences]
 
     def state_of(article: ReviewArticle, sentence: ReviewSentence) -> dict[str, Any]:
-        return sentence_state(article, sentence, store.standing(article.id).get(sentence.key))
+        return sentence_state(article, sentence, store.standing(article.id).get(sentence.key), policy)
 
     def summaries() -> list[dict[str, Any]]:
         standing = store.standing()
@@ -127,9 +147,9 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
         for article in corpus.articles.values():
             decisions = [standing.get(s.key) for s in article.sentences]
             rows.append({
-                "id": article.id, "title": article.title, "sentences": len(article.sentences),
+                "id": article.id, "title": article.title, "outlet": article.outlet, "date": article.date, "sentences": len(article.sentences),
                 "attributions": article.attributions,
-                "low_confidence": sum(s.confidence < settings["low_confidence"] for s in article.sentences),
+                "low_confidence": sum(s.confidence < settings["low_confidence"] for s in article.sentences if not s.predicted.boilerplate),
                 "reviewed": sum(d is not None for d in decisions),
                 "corrected": sum(d is not None and d.action == "correct" for d in decisions),
             })
@@ -208,8 +228,11 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
             return RedirectResponse("/", status_code=303)
         return RedirectResponse(sentence_url(sentence), status_code=303)
 
+    async def sortable_js(request: Request) -> Response:
+        return Response(SORT_SCRIPT + "\n", media_type="text/javascript")
+
     async def speakers_css(request: Request) -> Response:
-        rules = "\n".join(f".sp-{label} {{ background: {colour}; }}" for label, colour in SPEAKER_COLOURS.items())
+        rules = "\n".join(f".sp-{label} {{ background: {colour}; }}" for label, colour in speaker_colours().items())
         return Response(rules + "\n", media_type="text/css")
 
     async def api_articles(request: Request) -> Response:
@@ -238,7 +261,7 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
             raise HTTPException(422, str(error)) from None
         except sqlite3.Error as error:
             raise HTTPException(503, f"decision not saved, the review database failed: {error}") from None
-        return JSONResponse(sentence_state(article, sentence, decision))
+        return JSONResponse(sentence_state(article, sentence, decision, policy))
 
     async def api_undo(request: Request) -> Response:
         reviewer_name, data = await body(request)
@@ -276,6 +299,7 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
     routes = [
         Route("/", index, name="index"),
         Route("/next", next_page, name="next"),
+        Route("/sortable.js", sortable_js),
         Route("/articles/{article_id:path}", article_page),
         Route("/speakers.css", speakers_css, name="speakers_css"),
         Route("/api/articles", api_articles),

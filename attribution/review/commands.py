@@ -59,9 +59,23 @@ def review(
     if hosts == ["*"]:
         err.print(f"warning: listening on every interface ({host}); anyone who can reach port {port} can read the articles")
     app = create_app(corpus, store, reviewer=reviewer, allowed_hosts=hosts)
+    _check_port(host, port)
     err.print(f"reviewing {len(corpus.articles)} articles from {outdir}; decisions in {store.path}")
     err.print(f"open http://{'127.0.0.1' if hosts == ['*'] else hosts[0]}:{port}/   (Ctrl+C stops)")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail in one line before saying where to open a server that cannot start."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as error:
+            raise _fail(f"cannot listen on {host}:{port}: {error.strerror or error} (another server there? choose --port)") from None
 
 
 @labels_app.command("export")

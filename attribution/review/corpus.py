@@ -14,7 +14,7 @@ from typing import Any
 from attribution import resources
 from attribution.files import read_jsonl
 from attribution.labels import CueLabel, SentenceLabel, sentence_hash
-from attribution.render.html import Mark
+from attribution.render.html import Mark, title_of
 
 
 class CorpusError(ValueError):
@@ -37,6 +37,8 @@ class ReviewSentence:
     certainty_score: float
     grade: str
     reasons: list[str]
+    facts: dict[str, Any]  # what the reliability policy tested (the record's), for re-grading a correction
+    fill: dict[str, str]
     cue: tuple[int, int] | None  # the reporting cue of the attribution that decided the speaker
 
     @property
@@ -67,6 +69,8 @@ class ReviewArticle:
     sentences: list[ReviewSentence]
     attributions: int
     labeler: str  # provenance: which labeler predicted the labels
+    outlet: str = ""
+    date: str = ""
 
     def sentence(self, sentence_id: int) -> ReviewSentence | None:
         return next((s for s in self.sentences if s.id == sentence_id), None)
@@ -76,8 +80,10 @@ class Corpus:
     def __init__(self, articles: list[ReviewArticle]) -> None:
         self.articles = {a.id: a for a in articles}
         position = {a.id: i for i, a in enumerate(articles)}
-        # Active-learning order: least confident first; ties in article and sentence order.
-        self.order = sorted((s for a in articles for s in a.sentences), key=lambda s: (s.confidence, position[s.article], s.id))
+        # Active-learning order: least confident first; ties in article and sentence order. Page
+        # furniture is not there to review.
+        self.order = sorted((s for a in articles for s in a.sentences if not s.predicted.boilerplate),
+                            key=lambda s: (s.confidence, position[s.article], s.id))
 
     def get(self, article_id: str) -> ReviewArticle | None:
         return self.articles.get(article_id)
@@ -97,9 +103,11 @@ def article_from_record(record: dict) -> ReviewArticle:
         start, end = s["start"], s["end"]
         decided_by = attributions.get(s.get("attribution") or "")
         source = _inside(decided_by["source"], start, end) if decided_by else None
+        # Page furniture has no labels; the label format writes it as the article's own, certain.
+        speaker, certainty = s.get("speaker") or {"label": "unattributed"}, s.get("certainty") or {"label": "certain"}
         predicted = SentenceLabel(
             article=record["id"], start=start, end=end, sha1=sentence_hash(text[start:end]),
-            speaker=s["speaker"]["label"], certainty=s["certainty"]["label"],
+            speaker=speaker["label"], certainty=certainty["label"],
             source=source,
             named=decided_by.get("named") if source and decided_by else None,
             cues=[CueLabel(c["start"], c["end"], c["kind"]) for c in s.get("cues", []) if _inside(c, start, end)],
@@ -109,15 +117,17 @@ def article_from_record(record: dict) -> ReviewArticle:
         reliability = s.get("reliability") or {}
         sentences.append(ReviewSentence(
             article=record["id"], id=s["id"], start=start, end=end, predicted=predicted,
-            speaker_score=float(s["speaker"].get("score", 1.0)),
+            speaker_score=float(speaker.get("score", 1.0)),
             # A model's labels carry the label's probability; the rules' score is their confidence.
-            certainty_score=float(s["certainty"].get("probability", s["certainty"].get("score", 1.0))),
+            certainty_score=float(certainty.get("probability", certainty.get("score", 1.0))),
             grade=reliability.get("grade", ""), reasons=list(reliability.get("reasons", [])),
+            facts=dict(reliability.get("facts", {})), fill=dict(reliability.get("fill", {})),
             cue=_inside(decided_by["cue"], start, end) if decided_by else None,
         ))
-    title = (record.get("meta") or {}).get("title") or record["id"]
+    meta = record.get("meta") or {}
     labeler = (record.get("provenance") or {}).get("labeler", "unknown")
-    return ReviewArticle(record["id"], str(title), text, sentences, len(attributions), str(labeler))
+    return ReviewArticle(record["id"], title_of(text, meta, record["id"]), text, sentences, len(attributions), str(labeler),
+                         str(meta.get("outlet", "")), str(meta.get("date", "")))
 
 
 def load_corpus(folder: str | Path) -> Corpus:

@@ -72,6 +72,11 @@
     }
     item.querySelector('[data-field="speaker"]').className = "speaker sp-" + state.speaker;
     item.querySelector('[data-field="certainty"]').className = "certainty cert-" + state.certainty;
+    const grade = item.querySelector('[data-field="grade"]');  // a correction grades the sentence again
+    if (grade) {
+      grade.textContent = state.grade;
+      grade.title = state.reasons;
+    }
     const pieces = state.segments.map((segment) => {
       if (!segment.classes) return document.createTextNode(segment.text);
       const span = document.createElement("span");
