@@ -68,6 +68,12 @@ class ParserName(str, Enum):
     stanza = "stanza"
 
 
+class Runtime(str, Enum):
+    torch = "torch"
+    onnx = "onnx"
+    onnx_int8 = "onnx-int8"
+
+
 class SpanSource(str, Enum):
     rules = "rules"
     model = "model"
@@ -89,6 +95,7 @@ def annotate(
     rules: bool = typer.Option(False, "--rules", help="Label sentences with the word-based rules instead of the classifier."),
     only: SpanSource | None = typer.Option(None, help="Find attributions with the rules or the span model alone (default: both)."),
     spans: Path | None = typer.Option(None, help="Span model folder (default: the shipped one)."),
+    runtime: Runtime | None = typer.Option(None, help="What runs the encoders (default: the config's)."),
     config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Annotate articles: attributions, speakers, certainty and reliability, written to OUT."""
@@ -107,7 +114,7 @@ def annotate(
         raise FileNotFoundError(f"{', '.join(missing)}: no such file or folder")
     folder = OutputFolder(out, "resume" if resume else "overwrite" if overwrite else "new")  # refuses before the models load
     pipeline = _pipeline(config, parser=parser, policy=policy, max_chars=max_chars, model=model, rules=rules, only=only,
-                         spans=spans, stanza_dir=stanza_dir)
+                         spans=spans, stanza_dir=stanza_dir, runtime=runtime.value if runtime else None)
     failures, skipped = 0, 0
     seen: dict[str, str] = {article_id: str(out / "annotations.jsonl") for article_id in folder.done}
     totals = {"articles": 0, "sentences": 0, "attributions": 0, "words": 0}
@@ -195,6 +202,7 @@ def evaluate_sentences_command(
     model: Path | None = typer.Option(None, help="Classifier folder (default: the shipped one)."),
     rules: bool = typer.Option(False, "--rules", help="Score the word-based rules instead of the classifier."),
     only: SpanSource | None = typer.Option(None, help="Attributions from the rules or the span model alone (default: both)."),
+    runtime: Runtime | None = typer.Option(None, help="What runs the encoders (default: the config's)."),
     config: Path | None = CONFIG_OPTION,
     errors: Path | None = typer.Option(None, help="Write each sentence whose labels differ from the gold ones to this JSONL file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
@@ -213,7 +221,7 @@ def evaluate_sentences_command(
     except (OSError, ValueError) as error:
         err.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None
-    pipeline = _pipeline(config, parser=parser, model=model, rules=rules, only=only)
+    pipeline = _pipeline(config, parser=parser, model=model, rules=rules, only=only, runtime=runtime.value if runtime else None)
     try:
         scores = evaluate_sentences(gold, corpus, pipeline, articles, workers, errors)
     except (OSError, ValueError) as error:
@@ -393,13 +401,14 @@ def evaluate_polnear_command(
     parses: Path | None = typer.Option(None, help="Folder to keep parses in and reuse them from (outside the repo)."),
     spans: Path | None = typer.Option(None, help="Span model folder (default: the shipped one)."),
     only: SpanSource | None = typer.Option(None, help="Measure the rules or the span model alone (default: both, as annotate runs)."),
+    runtime: Runtime | None = typer.Option(None, help="What runs the encoders (default: the config's)."),
     config: Path | None = CONFIG_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on the last line."),
 ) -> None:
     """Exact and overlap P/R/F1 per role and attribution P/R/F1 against PolNeAR's gold spans."""
     from attribution.evaluate.polnear import evaluate_polnear, print_scores
 
-    pipeline = _pipeline(config, parser=parser, spans=spans, only=only)
+    pipeline = _pipeline(config, parser=parser, spans=spans, only=only, runtime=runtime.value if runtime else None)
     print_scores(evaluate_polnear(folder, pipeline, workers, parses), as_json)
 
 

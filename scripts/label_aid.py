@@ -11,6 +11,11 @@ standoff format of `attribution.labels` (offsets and a hash, never the text).
 `show` prints each sentence beside its labels (speaker, certainty, source and cue phrases),
 for checking a labeling or learning from one.
 
+    python scripts/label_aid.py claims CORPUS_DIR CLUSTERS.jsonl OUT.jsonl --annotator NAME
+
+`claims` turns claim clusters written by sentence number into the standoff format of
+`attribution.claims` (data/README.md): each member's sentence becomes offsets and a hash.
+
 A phrase-labels line:
     {"article": "...", "i": 3, "speaker": "us_official", "source": "a US official" | null,
      "named": false | null, "certainty": "probable", "cues": [["likely", "epistemic"], ["could", "epistemic", 2]],
@@ -122,6 +127,36 @@ def show(corpus: Path, labels: Path, article_ids: list[str]) -> None:
             print(f"[{i}] <{label.speaker} {label.certainty}{source} named={label.named}{cues}{flags}> {text[start:end]}")
 
 
+def claims(corpus: Path, clusters: Path, out: Path, annotator: str) -> None:
+    from attribution.claims.gold import ClaimCluster, ClaimMember, write_clusters
+
+    spans: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+    found, errors = [], 0
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for number, line in enumerate(clusters.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            members = []
+            for member in row["members"]:
+                if member["article"] not in spans:
+                    text = (corpus / f"{member['article']}.txt").read_text(encoding="utf-8")
+                    spans[member["article"]] = (text, sentences(corpus, member["article"]))
+                text, offsets = spans[member["article"]]
+                start, end = offsets[member["i"]]
+                members.append(ClaimMember(member["article"], start, end, sentence_hash(text[start:end]), member["stance"],
+                                           member.get("value"), member.get("origin")))
+            cluster = ClaimCluster(row["cluster"], row["claim"], members, [tuple(pair) for pair in row.get("conflicts", [])], annotator, now)
+            cluster.validate()
+            found.append(cluster)
+        except (ValueError, KeyError, IndexError, TypeError, OSError, json.JSONDecodeError) as error:
+            errors += 1
+            print(f"{clusters}:{number}: {error}", file=sys.stderr)
+    write_clusters(out, found)
+    print(f"{len(found)} clusters, {sum(len(c.members) for c in found)} members in {out}; {errors} lines with errors")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +168,11 @@ def main() -> None:
     conv.add_argument("phrases", type=Path)
     conv.add_argument("out", type=Path)
     conv.add_argument("--annotator", required=True)
+    gold = sub.add_parser("claims")
+    gold.add_argument("corpus", type=Path)
+    gold.add_argument("clusters", type=Path)
+    gold.add_argument("out", type=Path)
+    gold.add_argument("--annotator", required=True)
     view = sub.add_parser("show")
     view.add_argument("corpus", type=Path)
     view.add_argument("labels", type=Path)
@@ -146,6 +186,8 @@ def main() -> None:
                 print(f"[{i}] {text[start:end]}")
     elif args.command == "show":
         show(args.corpus, args.labels, args.articles)
+    elif args.command == "claims":
+        claims(args.corpus, args.clusters, args.out, args.annotator)
     else:
         convert(args.corpus, args.phrases, args.out, args.annotator)
 

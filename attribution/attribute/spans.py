@@ -38,14 +38,14 @@ class SpanModel:
     version: str = "0"
 
     @classmethod
-    def load(cls, folder: Path) -> SpanModel:
+    def load(cls, folder: Path, runtime: str = "torch") -> SpanModel:
         config_path = folder / CONFIG_FILE
         missing = [name for name in (CONFIG_FILE, *SENTENCE_TAGGER.files, *ROLE_TAGGER.files) if not (folder / name).is_file()]
         if missing:
             raise FileNotFoundError(f"{folder}: not a span model (missing {', '.join(missing)}); train one with `attribution train spans`")
         config = json.loads(config_path.read_text(encoding="utf-8"))
-        tagger = Tagger.load(folder, SENTENCE_TAGGER.name)
-        return cls(tagger, Tagger.load(folder, ROLE_TAGGER.name, tagger.tokenizer), config["name"], config["version"])
+        tagger = Tagger.load(folder, SENTENCE_TAGGER.name, runtime=runtime)
+        return cls(tagger, Tagger.load(folder, ROLE_TAGGER.name, tagger.tokenizer, runtime), config["name"], config["version"])
 
     def propose(self, index: ParseIndex) -> list[Proposal]:
         article = index.article

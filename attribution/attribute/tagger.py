@@ -25,6 +25,7 @@ from attribution.document import Article, Sentence
 from attribution.encoder import HIDDEN, bfloat16_is_fast, hidden_states, load_tokenizer
 from attribution.encoder.bert import Tokenizer
 from attribution.encoder.lora import LoraSettings, load_merged
+from attribution.encoder.runtime import with_runtime
 from attribution.parse.tree import BLANK_LINE
 
 TAGS = ("O", "B", "I")
@@ -227,17 +228,17 @@ class Tagger:
     """Inference over whole articles: per token and role, the tag log-probabilities. The model
     stays in eval mode (as `TokenTagger.load` returns it)."""
 
-    def __init__(self, model: TokenTagger, tokenizer: Tokenizer | None = None, bfloat16: bool | None = None) -> None:
-        self.model = model
+    def __init__(self, model: TokenTagger, tokenizer: Tokenizer | None = None, bfloat16: bool | None = None, runtime: str = "torch") -> None:
+        self.model = with_runtime(model, runtime)
         self.tokenizer = tokenizer or load_tokenizer()
-        if bfloat16_is_fast() if bfloat16 is None else bfloat16:
+        if runtime == "torch" and (bfloat16_is_fast() if bfloat16 is None else bfloat16):
             # Weights cast once: autocast would cast them again on every call (12% of the time
             # at these small batches); dev scores are the same.
             self.model.to(torch.bfloat16)
 
     @classmethod
-    def load(cls, folder: Path, name: str, tokenizer: Tokenizer | None = None) -> Tagger:
-        return cls(TokenTagger.load(folder, name), tokenizer)
+    def load(cls, folder: Path, name: str, tokenizer: Tokenizer | None = None, runtime: str = "torch") -> Tagger:
+        return cls(TokenTagger.load(folder, name), tokenizer, runtime=runtime)
 
     @property
     def max_chars(self) -> int:

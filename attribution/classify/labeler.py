@@ -23,10 +23,11 @@ from attribution.labeling import TRUSTED_EVIDENCE, label_article, one_label_per_
 class ModelLabeler:
     name = "classifier"
 
-    def __init__(self, folder: Path, speaker_from: str = "entities") -> None:
+    def __init__(self, folder: Path, speaker_from: str = "entities", runtime: str = "torch") -> None:
         if speaker_from not in ("entities", "model"):
             raise ValueError(f"label: speaker_from must be 'entities' or 'model', not {speaker_from!r}")
         self.speaker_from = speaker_from
+        self.runtime = runtime
         self.folder = Path(folder)
         if not (self.folder / WEIGHTS).is_file() or not (self.folder / CONFIG).is_file():
             raise FileNotFoundError(f"{self.folder}: no classifier here (expected {CONFIG} and {WEIGHTS})")
@@ -44,7 +45,7 @@ class ModelLabeler:
             threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
             if threads:
                 torch.set_num_threads(threads)
-            self._predictor = Predictor.load(self.folder)
+            self._predictor = Predictor.load(self.folder, self.runtime)
         return self._predictor
 
     def label(self, articles: Sequence[Article]) -> None:

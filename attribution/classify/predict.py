@@ -10,6 +10,7 @@ import torch
 
 from attribution.classify.model import Example, MultiTaskModel, encode
 from attribution.encoder import autocast, bfloat16_is_fast, load_tokenizer
+from attribution.encoder.runtime import with_runtime
 
 BATCH = 64
 
@@ -30,14 +31,15 @@ class Outputs:
 
 
 class Predictor:
-    def __init__(self, model: MultiTaskModel, tokenizer=None, bfloat16: bool | None = None) -> None:
-        self.model = model
+    def __init__(self, model: MultiTaskModel, tokenizer=None, bfloat16: bool | None = None, runtime: str = "torch") -> None:
+        self.model = with_runtime(model, runtime)
         self.tokenizer = tokenizer or load_tokenizer()
-        self.bfloat16 = bfloat16_is_fast() if bfloat16 is None else bfloat16  # None: where the CPU is fast at it
+        # bfloat16 where the CPU is fast at it (None) and torch runs the encoder
+        self.bfloat16 = runtime == "torch" and (bfloat16_is_fast() if bfloat16 is None else bfloat16)
 
     @classmethod
-    def load(cls, folder: Path) -> Predictor:
-        return cls(MultiTaskModel.load(folder))
+    def load(cls, folder: Path, runtime: str = "torch") -> Predictor:
+        return cls(MultiTaskModel.load(folder), runtime=runtime)
 
     def calibrated(self, outputs: Outputs, head: str) -> np.ndarray:
         return outputs.probabilities(head, self.model.config.temperatures.get(head, 1.0))
