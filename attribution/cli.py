@@ -6,6 +6,9 @@ a batch goes on past a bad article, reports it and exits with status 1.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sys
 import time
 from enum import Enum
 from pathlib import Path
@@ -32,6 +35,10 @@ err = Console(stderr=True, soft_wrap=True)  # one line per message, however long
 class OneLineErrors(TyperGroup):
     """A bad input anywhere (a missing file, a malformed one, a model that is not there) ends
     the command with one line naming it, and exit status 2, never a traceback."""
+
+    def main(self, args=None, *rest, **options):
+        self.arguments = list(sys.argv[1:] if args is None else args)  # as typed, for the model cards' command
+        return super().main(args, *rest, **options)
 
     def invoke(self, ctx):
         try:
@@ -90,16 +97,18 @@ def annotate(
     overwrite: bool = typer.Option(False, "--overwrite", help="Start OUT afresh: remove the annotations it holds."),
     workers: int = typer.Option(0, help="Worker processes (0: one per core)."),
     policy: Path | None = typer.Option(None, help="Reliability policy file (default: the built-in reliability.yaml)."),
-    max_chars: int = typer.Option(1_000_000, help="Refuse articles longer than this many characters."),
+    max_chars: int | None = typer.Option(None, help="Refuse articles longer than this many characters (default: the config's, 1,000,000)."),
     model: Path | None = typer.Option(None, help="Classifier folder for sentence labels (default: the shipped one)."),
     rules: bool = typer.Option(False, "--rules", help="Label sentences with the word-based rules instead of the classifier."),
     only: SpanSource | None = typer.Option(None, help="Find attributions with the rules or the span model alone (default: both)."),
     spans: Path | None = typer.Option(None, help="Span model folder (default: the shipped one)."),
     runtime: Runtime | None = typer.Option(None, help="What runs the encoders (default: the config's)."),
+    scheduler: str | None = typer.Option(None, help="A Dask scheduler (tcp://HOST:PORT) to run on; OUT gets annotations/part-*.jsonl."),
+    partition: int = typer.Option(32, help="Articles per task on a cluster (with --scheduler)."),
     config: Path | None = CONFIG_OPTION,
 ) -> None:
     """Annotate articles: attributions, speakers, certainty and reliability, written to OUT."""
-    from attribution.output import OutputFolder
+    from attribution.output import OutputFolder, ShardedFolder
     from attribution.pipeline import FORMATS, Failed
 
     chosen = {f.strip() for f in formats.split(",") if f.strip()} | {"jsonl"}
@@ -112,9 +121,12 @@ def annotate(
     missing = [str(p) for p in paths if str(p) != "-" and not p.exists()]
     if len(missing) == len(paths):
         raise FileNotFoundError(f"{', '.join(missing)}: no such file or folder")
-    folder = OutputFolder(out, "resume" if resume else "overwrite" if overwrite else "new")  # refuses before the models load
-    pipeline = _pipeline(config, parser=parser, policy=policy, max_chars=max_chars, model=model, rules=rules, only=only,
-                         spans=spans, stanza_dir=stanza_dir, runtime=runtime.value if runtime else None)
+    if scheduler and importlib.util.find_spec("distributed") is None:
+        raise ValueError("--scheduler needs Dask distributed: pip install 'attribution[cluster]'")
+    mode = "resume" if resume else "overwrite" if overwrite else "new"
+    folder = ShardedFolder(out, mode) if scheduler else OutputFolder(out, mode)  # refuses before the models load
+    settings = _config(config, parser=parser, policy=policy, max_chars=max_chars, model=model, rules=rules, only=only,
+                       spans=spans, stanza_dir=stanza_dir, runtime=runtime.value if runtime else None)
     failures, skipped = 0, 0
     seen: dict[str, str] = {article_id: str(out / "annotations.jsonl") for article_id in folder.done}
     totals = {"articles": 0, "sentences": 0, "attributions": 0, "words": 0}
@@ -138,14 +150,26 @@ def annotate(
             progress.update(task, total=(progress.tasks[0].total or 0) + 1)
             yield item
 
-    with Progress(TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=False) as progress:
+    with (Progress(TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=False) as progress,
+          contextlib.ExitStack() as stack):
         task = progress.add_task("annotate", total=0)
         try:
-            for result in pipeline.run(inputs(), workers=workers, formats=sorted(chosen)):
+            if scheduler:
+                from distributed import Client
+
+                from attribution.cluster import run_on_cluster
+
+                client = stack.enter_context(Client(scheduler, timeout="30s"))
+                results = run_on_cluster(client, settings, inputs(), folder, sorted(chosen), partition)
+            else:
+                from attribution.pipeline import Pipeline
+
+                results = Pipeline(settings).run(inputs(), workers=workers, formats=sorted(chosen))
+            for result in results:
                 if isinstance(result, Failed):
                     failures += 1
                     err.print(f"failed: {result.article_id}: {result.message}", markup=False, highlight=False)
-                else:
+                elif not scheduler:  # a cluster run's folder has its partitions written already
                     folder.write(result)
                     totals["articles"] += 1
                     totals["sentences"] += len(result.record["sentences"])
@@ -154,6 +178,9 @@ def annotate(
                 progress.advance(task)
         finally:
             folder.close()
+    if "claims" in [stage["name"] for stage in settings["stages"]]:
+        grading = next((stage for stage in settings["stages"] if stage["name"] == "grade"), {})
+        _corroborate(out, grading.get("policy"))  # the claim sentences are graded again by the run's own policy
     elapsed = time.perf_counter() - started
     rate = totals["words"] / elapsed if elapsed else 0.0
     err.print(
@@ -165,16 +192,47 @@ def annotate(
         raise typer.Exit(1)
 
 
-def _pipeline(config: Path | None, parser: ParserName | None = None, model: Path | None = None, rules: bool = False,
-              only: SpanSource | None = None, **choices):
-    """The pipeline of the config with the command line's choices, or a one-line error (exit 2)."""
-    from attribution.pipeline import Pipeline
+def _corroborate(out: Path, policy: Path | None) -> None:
+    from attribution.output import corroborate_folder
+    from attribution.reliability import Policy
+
+    started = time.perf_counter()
+    clusters = corroborate_folder(out, Policy.load(policy))
+    if clusters:
+        err.print(f"{clusters} claims linked across articles in {time.perf_counter() - started:.1f} s -> {out / 'claims.jsonl'}",
+                  highlight=False)
+
+
+@app.command()
+def corroborate(
+    out: Path = typer.Argument(..., help="An output folder of `attribution annotate`."),
+    policy: Path | None = typer.Option(None, help="Reliability policy file (default: the built-in reliability.yaml)."),
+) -> None:
+    """Link the claims of every article in OUT again (with another policy, or after adding articles with a pipeline without the claims stage): claims.jsonl, claims.html, grades."""
+    from attribution.files import annotation_files
+
+    if not annotation_files(out):
+        raise FileNotFoundError(f"{out}: no annotations.jsonl there (not an output folder of `attribution annotate`)")
+    _corroborate(out, policy)
+
+
+def _config(config: Path | None, parser: ParserName | None = None, model: Path | None = None, rules: bool = False,
+            only: SpanSource | None = None, **choices) -> dict:
+    """The pipeline config with the command line's choices, or a one-line error (exit 2)."""
+    from attribution.pipeline import configure, read_config
 
     if rules and model is not None:
         err.print("error: --rules and --model exclude each other", markup=False)
         raise typer.Exit(2)
-    return Pipeline(config, parser=parser.value if parser else None, labeler="rules" if rules else None, model=model,
-                    only=only.value if only else None, **choices)
+    return configure(read_config(config), parser=parser.value if parser else None, labeler="rules" if rules else None, model=model,
+                     only=only.value if only else None, **choices)
+
+
+def _pipeline(config: Path | None, **choices):
+    """The pipeline of the config with the command line's choices (models loaded)."""
+    from attribution.pipeline import Pipeline
+
+    return Pipeline(_config(config, **choices))
 
 
 @setup_app.command("stanza")
@@ -410,6 +468,82 @@ def evaluate_polnear_command(
 
     pipeline = _pipeline(config, parser=parser, spans=spans, only=only, runtime=runtime.value if runtime else None)
     print_scores(evaluate_polnear(folder, pipeline, workers, parses), as_json)
+
+
+@evaluate_app.command("claims")
+def evaluate_claims_command(
+    gold: Path = typer.Argument(..., help="The team's claim clusters (attribution.claims.v1 JSONL, data/README.md)."),
+    out: Path = typer.Argument(..., help="An output folder of `attribution annotate` over the gold's articles."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Link and conflict P/R/F1 over cross-article sentence pairs, and coverage, of OUT/claims.jsonl."""
+    from attribution.claims.gold import read_clusters
+    from attribution.evaluate.claims import score_clusters
+    from attribution.output import read_records
+    from attribution.output import read_clusters as read_output_clusters
+
+    records = read_records(out)
+    if not records:
+        raise FileNotFoundError(f"{out}: no annotations.jsonl there (not an output folder of `attribution annotate`)")
+    predicted = read_output_clusters(out)
+    if predicted is None:
+        raise FileNotFoundError(f"{out}: no claims.jsonl there (annotate a batch of two or more articles, or run `attribution corroborate`)")
+    _report(score_clusters(read_clusters(gold), records, predicted), as_json)
+
+
+@train_app.command("linker")
+def train_linker_command(
+    train: list[Path] = typer.Option([], "--train", help="Claim clusters to train the claim encoder on (data/claims/train*.jsonl); needed unless --steps 0."),
+    fit: Path = typer.Option(..., "--fit", help="Claim clusters to fit the pair scorer and threshold on (data/claims/dev.jsonl)."),
+    test: list[Path] = typer.Option([], "--test", help="Held-out clusters, scored for the model card."),
+    corpus: Path | None = typer.Option(None, help="Article texts as ID.txt (default: SHARED/war_news/articles)."),
+    sets: Path = typer.Option(Path("data/claims/sets.json"), help="Each gold file's articles by its name (those without a cluster count too)."),
+    annotations: list[Path] = typer.Option([], "--annotations", help="Output folders holding the articles' annotations already (else they are annotated now)."),
+    out: Path = typer.Option(Path("attribution/models/linker"), help="Model folder to write."),
+    steps: int | None = typer.Option(None, help="Override the claim encoder's steps (e.g. a quick trial; 0: the base encoder untuned, the training clusters unused)."),
+    threads: int = typer.Option(0, help="Torch threads (0: torch's default)."),
+    config: Path | None = CONFIG_OPTION,
+) -> None:
+    """Train the claim linker: the claim encoder's adapters, then the pair scorer; write OUT with its model card."""
+    import json
+    from dataclasses import replace
+
+    from attribution.claims.gold import read_clusters
+    from attribution.encoder.lora import LoraSettings
+    from attribution.output import read_records
+    from attribution.train.linker import EncoderRecipe, LinkerData, run_linker_training
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    texts = corpus or DEFAULT_SHARED / "war_news" / "articles"
+    articles = json.loads(sets.read_text(encoding="utf-8")) if sets.exists() else {}
+    known = {r["id"]: r for folder in annotations for r in read_records(folder)}
+    pipeline = None
+
+    def data(path: Path) -> LinkerData:
+        nonlocal pipeline
+        gold = read_clusters(path)
+        wanted = articles.get(path.stem) or sorted({m.article for c in gold for m in c.members})
+        missing = [i for i in wanted if i not in known]
+        if missing:
+            from attribution.ingest import read
+
+            pipeline = pipeline or _pipeline(config)
+            err.print(f"annotating {len(missing)} articles of {path}", highlight=False)
+            for article in pipeline.pipe(read([texts / f"{i}.txt" for i in missing])):
+                known[article.id] = article.to_record()
+        return LinkerData.of(gold, [known[i] for i in wanted])
+
+    recipe = EncoderRecipe() if steps is None else replace(EncoderRecipe(), steps=steps)
+    if recipe.steps and not train:
+        raise ValueError("--train: the claim encoder needs training clusters (or --steps 0 for the base encoder)")
+    result = run_linker_training([data(p) for p in train] if recipe.steps else [], data(fit), [(p.stem, data(p)) for p in test], out, recipe,
+                                 LoraSettings(r=8, alpha=16), lambda step, total, loss: err.print(f"step {step}/{total} loss {loss:.3f}")
+                                 if step % 50 == 0 or step == total else None)
+    print(json.dumps({name: {k: s[k] for k in ("link", "conflict", "coverage")} for name, s in result["scores"].items()}))
+    err.print(f"linker and card written to {out}")
 
 
 @train_app.command("spans")

@@ -104,8 +104,10 @@ class Sentence:
     factuality: float | None = None
     cues: list[Cue] = field(default_factory=list)
     reliability: Reliability | None = None
-    # What other articles of the batch say of this claim (`claims.py`): its cluster, status
-    # (corroborated, contradicted, single) and the others (article, source) behind it.
+    claim: Any = None  # what the sentence claims (`claims.frames.ClaimFrame`); None for furniture and questions
+    # What other articles of the batch say of this claim (`claims/corroborate.py`): its cluster,
+    # status (corroborated, contested, contradicted, echoed, single), the sentences of other
+    # articles that agree, conflict or share its origin, and its independent origins.
     corroboration: dict[str, Any] | None = None
 
 
@@ -170,6 +172,44 @@ class Article:
     def to_record(self) -> dict[str, Any]:
         """The attribution.v1 JSONL record (schema.json)."""
         return record.to_record(self)
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Article:
+        """The article a record describes, as far as it does: everything its views show (the
+        parse and the claim frames' objects are not in a record; a sentence's claim stays the
+        record's dict)."""
+
+        def span(value: dict[str, Any] | None) -> Span | None:
+            return None if value is None else Span(value["start"], value["end"])
+
+        def label(value: dict[str, Any] | None) -> Label | None:
+            return None if value is None else Label(value["label"], value["score"], value["by"], value.get("probability"))
+
+        sentences = []
+        for s in data["sentences"]:
+            speaker = s.get("speaker") or {}
+            reliability = s.get("reliability")
+            sentences.append(Sentence(
+                id=s["id"], start=s["start"], end=s["end"], token_start=0, token_end=0, boilerplate=s["boilerplate"],
+                speaker=label(s.get("speaker")), speaker_source=speaker.get("source"), speaker_entity=speaker.get("entity"),
+                attribution=s.get("attribution"), certainty=label(s.get("certainty")),
+                factuality=(s.get("certainty") or {}).get("factuality"),
+                cues=[Cue(c["start"], c["end"], c["kind"], c["lexeme"], governs=c.get("governs", False)) for c in s.get("cues", [])],
+                reliability=None if reliability is None else Reliability(reliability["grade"], reliability["score"], reliability["reasons"],
+                                                                         reliability.get("facts", {}), reliability.get("fill", {})),
+                claim=(s.get("claim") or {}).get("frame"),
+                corroboration={k: v for k, v in s["claim"].items() if k != "frame"} if s.get("claim") else None,
+            ))
+        attributions = [
+            Attribution(id=a["id"], cue=span(a["cue"]), content=[span(c) for c in a["content"]], source=span(a.get("source")),
+                        kind=a["kind"], sentence=a["sentence"], rule=a["rule"], speaker=a.get("speaker"), named=a.get("named"),
+                        entity=a.get("entity"), via=a.get("via"))
+            for a in data.get("attributions", [])
+        ]
+        entities = [Entity(e["id"], e["name"], [span(m) for m in e["mentions"]], e.get("label"), e.get("named", False), e.get("reason"),
+                           e.get("evidence", "none")) for e in data.get("entities", [])]
+        return cls(data["id"], data["text"], dict(data.get("meta") or {}), [], sentences, attributions, entities,
+                   dict(data.get("provenance") or {}))
 
     def to_html(self) -> str:
         """The self-contained, reliability-annotated HTML copy."""

@@ -64,3 +64,19 @@ def safe_name(article_id: str) -> str:
     if name != article_id or len(name) > 120:
         name = f"{name[:100]}-{hashlib.sha1(article_id.encode()).hexdigest()[:8]}"
     return name
+
+
+SHARDS = "annotations"  # a cluster run's layout: OUT/annotations/part-NNNNN.jsonl and manifest.json
+
+
+def annotation_files(root: str | Path) -> list[Path]:
+    """An output folder's annotation files, in order: annotations.jsonl (a local run), or the
+    parts its manifest lists (a cluster run; a part written but never listed is not done)."""
+    root = Path(root)
+    single, manifest = root / "annotations.jsonl", root / SHARDS / "manifest.json"
+    if single.exists():
+        return [single]
+    if manifest.exists():
+        return [root / SHARDS / f"{name}.jsonl" for name in json.loads(manifest.read_text(encoding="utf-8"))["parts"]]
+    return []
+

@@ -1,10 +1,15 @@
-"""The output folder: annotations.jsonl, html/ and text/ copies and the batch view (index.html,
-sources.html, sentences.csv, attributions.csv), written so that nothing is ever half-written
-and a rerun with --resume picks up where a stopped run ended.
+"""The output folder: annotations.jsonl, html/ and text/ copies, the batch view (index.html,
+sources.html, sentences.csv, attributions.csv) and, for a batch of two articles or more, the
+claims linked across it (claims.jsonl, claims.html), written so that nothing is ever
+half-written and a rerun with --resume picks up where a stopped run ended.
 
 annotations.jsonl grows as annotations.jsonl.partial, one complete line per article, and is
 renamed into place when the run ends; html/ and text/ files are written to a temporary name and
 renamed. A run that was stopped leaves the .partial file, which --resume reads back.
+
+A cluster run (`annotate --scheduler`) writes annotations/part-NNNNN.jsonl instead, one file per
+partition, each entered in annotations/manifest.json once it is whole; every reader of an output
+folder takes either layout (`files.annotation_files`).
 """
 
 from __future__ import annotations
@@ -14,17 +19,22 @@ import os
 import shutil
 from pathlib import Path
 
-from attribution.files import jsonl_rows, read_jsonl, safe_name, write_atomic
-from attribution.render.batch import batch_files
+from attribution.claims.corroborate import corroborate
+from attribution.claims.link import Linker
+from attribution.document import Article
+from attribution.files import SHARDS, annotation_files, jsonl_rows, read_jsonl, safe_name, write_atomic
 from attribution.pipeline import Annotated
+from attribution.reliability import Policy
+from attribution.render.batch import batch_files
 
 class OutputExists(FileExistsError):
     """An output folder that already holds annotations, with neither --resume nor --overwrite."""
 
 
 # What an annotation run writes into its folder (the review database is the reviewers' and stays).
-_RUN_FILES = ("annotations.jsonl", "annotations.jsonl.partial", "index.html", "sources.html", "sentences.csv", "attributions.csv")
-_RUN_FOLDERS = ("html", "text")
+_RUN_FILES = ("annotations.jsonl", "annotations.jsonl.partial", "index.html", "sources.html", "sentences.csv", "attributions.csv",
+              "claims.jsonl", "claims.html")
+_RUN_FOLDERS = ("html", "text", SHARDS)
 
 
 class OutputFolder:
@@ -33,22 +43,12 @@ class OutputFolder:
     holds, "overwrite" removes them first."""
 
     def __init__(self, root: str | Path, mode: str = "new") -> None:
-        if mode not in ("new", "resume", "overwrite"):
-            raise ValueError(f"unknown output mode {mode!r}")
         self.root = Path(root)
         self.final = self.root / "annotations.jsonl"
         self.partial = self.root / "annotations.jsonl.partial"
-        held = [name for name in _RUN_FILES[:2] if (self.root / name).exists()]
-        if held and mode == "new":
-            raise OutputExists(f"{self.root} already holds annotations ({', '.join(held)}): "
-                               "--resume adds to them, --overwrite starts afresh")
-        if mode == "overwrite":
-            for name in _RUN_FILES:
-                (self.root / name).unlink(missing_ok=True)
-            for name in _RUN_FOLDERS:
-                if (self.root / name).is_dir():
-                    shutil.rmtree(self.root / name)
-        self.root.mkdir(parents=True, exist_ok=True)
+        _prepare(self.root, mode)
+        if mode == "resume" and (self.root / SHARDS / "manifest.json").exists():
+            raise OutputExists(f"{self.root} holds a cluster run's annotations: resume it with --scheduler, or --overwrite")
         self.done: set[str] = set()
         kept: list[str] = []
         if mode == "resume":
@@ -64,12 +64,7 @@ class OutputFolder:
         self._handle.flush()
 
     def write(self, result: Annotated) -> None:
-        if result.html is not None:
-            (self.root / "html").mkdir(exist_ok=True)
-            write_atomic(self.root / "html" / f"{safe_name(result.article_id)}.html", result.html)
-        if result.text is not None:
-            (self.root / "text").mkdir(exist_ok=True)
-            write_atomic(self.root / "text" / f"{safe_name(result.article_id)}.txt", result.text)
+        _write_copies(self.root, result)
         # One write call per complete line: a stop can lose the line being written, never corrupt one.
         self._handle.write(json.dumps(result.record, ensure_ascii=False) + "\n")
         self._handle.flush()
@@ -82,16 +77,113 @@ class OutputFolder:
         write_batch_view(self.root)
 
 
+class ShardedFolder:
+    """Where a cluster run writes: one part file per partition (written whole, then renamed), then
+    entered in the manifest. An article is done when the manifest lists its part, so a run
+    stopped anywhere (client, scheduler or worker) resumes without losing or repeating one."""
+
+    def __init__(self, root: str | Path, mode: str = "new") -> None:
+        self.root = Path(root)
+        _prepare(self.root, mode)
+        if mode == "resume" and (self.root / "annotations.jsonl").exists():
+            raise OutputExists(f"{self.root} holds a local run's annotations.jsonl: resume it without --scheduler, or --overwrite")
+        self.shards = self.root / SHARDS
+        self.shards.mkdir(exist_ok=True)
+        self.manifest = self.shards / "manifest.json"
+        self.parts: dict[str, list[str]] = json.loads(self.manifest.read_text(encoding="utf-8"))["parts"] if self.manifest.exists() else {}
+        for stray in self.shards.glob("part-*.jsonl"):
+            if stray.stem not in self.parts:  # written before a stop, never entered: its articles run again
+                stray.unlink()
+        self.done: set[str] = {article_id for ids in self.parts.values() for article_id in ids}
+        self._next = max((int(name.removeprefix("part-")) for name in self.parts), default=-1) + 1
+
+    def write_part(self, results: list[Annotated]) -> None:
+        if not results:
+            return
+        for result in results:
+            _write_copies(self.root, result)
+        name = f"part-{self._next:05d}"
+        self._next += 1
+        write_atomic(self.shards / f"{name}.jsonl", "".join(json.dumps(r.record, ensure_ascii=False) + "\n" for r in results))
+        self.parts[name] = [r.article_id for r in results]
+        write_atomic(self.manifest, json.dumps({"parts": self.parts}, indent=0))
+        self.done.update(self.parts[name])
+
+    def close(self) -> None:
+        write_batch_view(self.root)
+
+
+def _prepare(root: Path, mode: str) -> None:
+    """Refuse a folder holding annotations in mode "new"; empty it of a run's files in "overwrite"."""
+    if mode not in ("new", "resume", "overwrite"):
+        raise ValueError(f"unknown output mode {mode!r}")
+    held = [name for name in (*_RUN_FILES[:2], f"{SHARDS}/manifest.json") if (root / name).exists()]
+    if held and mode == "new":
+        raise OutputExists(f"{root} already holds annotations ({', '.join(held)}): --resume adds to them, --overwrite starts afresh")
+    if mode == "overwrite":
+        for name in _RUN_FILES:
+            (root / name).unlink(missing_ok=True)
+        for name in _RUN_FOLDERS:
+            if (root / name).is_dir():
+                shutil.rmtree(root / name)
+    root.mkdir(parents=True, exist_ok=True)
+
+
+def _write_copies(root: Path, result: Annotated) -> None:
+    if result.html is not None:
+        (root / "html").mkdir(exist_ok=True)
+        write_atomic(root / "html" / f"{safe_name(result.article_id)}.html", result.html)
+    if result.text is not None:
+        (root / "text").mkdir(exist_ok=True)
+        write_atomic(root / "text" / f"{safe_name(result.article_id)}.txt", result.text)
+
+
 def read_records(root: str | Path) -> list[dict]:
-    """Every record of an output folder."""
-    path = Path(root) / "annotations.jsonl"
-    return [record for _, record in read_jsonl(path)] if path.exists() else []
+    """Every record of an output folder, in either layout."""
+    return [record for path in annotation_files(root) for _, record in read_jsonl(path)]
+
+
+def write_records(root: str | Path, records: list[dict]) -> None:
+    """The folder's records put back where they were read from (records by id; each file whole)."""
+    by_id = {record["id"]: record for record in records}
+    for path in annotation_files(root):
+        ids = [record["id"] for _, record in read_jsonl(path)]
+        write_atomic(path, "".join(json.dumps(by_id[i], ensure_ascii=False) + "\n" for i in ids))
+
+
+def read_clusters(root: str | Path) -> list[dict] | None:
+    """The rows of claims.jsonl, or None where the folder's claims were not linked."""
+    path = Path(root) / "claims.jsonl"
+    return [row for _, row in read_jsonl(path)] if path.exists() else None
 
 
 def write_batch_view(root: str | Path) -> None:
-    """index.html, sources.html, sentences.csv and attributions.csv (`render/batch.py`)."""
-    for name, content in batch_files(read_records(root)).items():
+    """index.html, sources.html, sentences.csv, attributions.csv and claims.html (`render/batch.py`)."""
+    for name, content in batch_files(read_records(root), read_clusters(root)).items():
         write_atomic(Path(root) / name, content)
+
+
+def corroborate_folder(root: str | Path, policy: Policy | None = None, linker: Linker | None = None) -> int:
+    """Link the claims of every article in the folder (again): claims.jsonl, each claim sentence's
+    cluster and grade in annotations.jsonl, the html/ and text/ copies the folder has, the batch
+    view. Returns the number of clusters; a folder of fewer than two articles gets none."""
+    root = Path(root)
+    records = read_records(root)
+    if len(records) < 2:
+        return 0
+    rows = corroborate(records, policy, linker)
+    write_records(root, records)
+    write_atomic(root / "claims.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    for record in records:
+        name = safe_name(record["id"])
+        if (root / "html" / f"{name}.html").exists() or (root / "text" / f"{name}.txt").exists():
+            article = Article.from_record(record)
+            if (root / "html" / f"{name}.html").exists():
+                write_atomic(root / "html" / f"{name}.html", article.to_html())
+            if (root / "text" / f"{name}.txt").exists():
+                write_atomic(root / "text" / f"{name}.txt", article.to_text())
+    write_batch_view(root)
+    return len(rows)
 
 
 def _complete_lines(path: Path) -> list[str]:

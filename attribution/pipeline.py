@@ -1,6 +1,7 @@
 """The pipeline: a parser and named stages in order, set up from one config file.
 
-    ingest -> parse -> boilerplate -> attribute -> hedge -> label -> grade -> render
+    ingest -> parse -> boilerplate -> attribute -> hedge -> label -> claims -> grade -> render
+                                                                    (claims are linked across the batch after it)
 
 Stages are registered by name (`STAGES`); `resources/pipeline.yaml` says which run, in which
 order, with which settings. A stage takes a batch of parsed articles and enriches them in
@@ -122,6 +123,13 @@ def _label_stage(labeler: str = "classifier", model: str | None = "shipped", spe
         raise ValueError(f"label: unknown labeler {labeler!r}; choose classifier or rules")
     run_by = f" ({runtime})" if labeler == "classifier" and runtime != "torch" else ""
     return LabelStage(chosen, provenance={"labeler": f"{chosen.name} {chosen.version}{run_by}"})
+
+
+@register_stage("claims")
+def _claims_stage() -> Stage:
+    from attribution.claims.frames import frame_claims
+
+    return ArticleStage("claims", frame_claims)
 
 
 @register_stage("grade")
@@ -341,7 +349,7 @@ class Pipeline:
         global _WORKER
         _WORKER = (self, tuple(formats), keep_articles, parses)
         context = multiprocessing.get_context("fork")
-        with context.Pool(workers, initializer=_limit_threads) as pool:
+        with context.Pool(workers, initializer=limit_threads) as pool:
             for results in pool.imap(_annotate_in_worker, batches):
                 yield from results
 
@@ -389,7 +397,7 @@ def _describe() -> str:
 _WORKER: tuple[Pipeline, tuple[str, ...], bool, Path | None] | None = None
 
 
-def _limit_threads() -> None:
+def limit_threads() -> None:
     # Each worker owns one core: numeric libraries must not start a thread per core each.
     os.environ["OMP_NUM_THREADS"] = "1"
     torch = sys.modules.get("torch")  # only when a model already loaded it: importing it here is slow

@@ -90,15 +90,22 @@ def grade_sentence(article: Article, sentence: Sentence, main: Attribution | Non
         "stance": denial or (cue is not None and cue.kind == "epistemic" and cue.certainty == "doubtful"),
         "corroboration": corroboration,
     }
-    others = "; ".join(f"{o['article']} ({o['source']})" for o in (sentence.corroboration or {}).get("others", []))
+    corroborating = sentence.corroboration or {}
     fill = {
         "source": sentence.speaker_source or (entity.name if entity is not None else "unnamed"),
         "via": article.span_text(via.source) if via is not None and via.source else "another report",
         "cue": article.text[cue.start : cue.end] if cue is not None else (article.span_text(main.cue) if denial and main else ""),
         "certainty": sentence.certainty.label,
-        "others": others or "none",
+        "others": named_articles(corroborating.get("agree", [])),
+        "conflicting": named_articles(corroborating.get("conflict", [])),
     }
     return grade(facts, fill, policy)
+
+
+def named_articles(others: list[dict[str, Any]]) -> str:
+    """Other articles' sentences as a reason names them: "ID (source); ID (source)"."""
+    named = dict.fromkeys(f"{o['article']} ({o.get('source') or 'the article'})" for o in others)  # each once, in order
+    return "; ".join(named) or "none"
 
 
 def grade(facts: dict[str, Any], fill: dict[str, str], policy: Policy) -> Reliability:

@@ -5,12 +5,13 @@ Each run is a separate process, whole process included (start-up, model loading,
 its peak memory is the largest total RSS of the process and its children, sampled every 50 ms.
 
     python scripts/benchmark_annotate.py ARTICLES_DIR [--articles N] [--workers 0] [--repeat N]
-                                         [--runs rules,spans,default,onnx,onnx-int8]
+                                         [--runs rules,spans,default,no-claims,onnx,onnx-int8]
 
 Runs (the ratios are over `rules`, the parse and the rules alone):
     rules      annotate --rules --only rules
     spans      annotate --rules            (+ span model)
-    default    annotate                    (+ span model + classifier, torch)
+    default    annotate                    (+ span model + classifier, torch; claims linked across the batch)
+    no-claims  annotate with a config without the claims stage (no frames, no linking)
     onnx       annotate --runtime onnx     (both encoders in ONNX Runtime, float32)
     onnx-int8  annotate --runtime onnx-int8
     bare       the bare spaCy parse of the same texts, one process
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 
 import psutil
+import yaml
 
 BARE_PARSE = """
 import sys, pathlib, spacy
@@ -42,10 +44,19 @@ ANNOTATE_ARGS = {
     "rules": ["--rules", "--only", "rules"],
     "spans": ["--rules"],
     "default": [],
+    "no-claims": ["--config", "{no_claims}"],
     "onnx": ["--runtime", "onnx"],
     "onnx-int8": ["--runtime", "onnx-int8"],
 }
 _FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
+def _without_claims() -> dict:
+    from attribution.pipeline import read_config
+
+    config = read_config()
+    config["stages"] = [stage for stage in config["stages"] if stage["name"] != "claims"]
+    return config
 
 
 def hardware() -> dict:
@@ -90,7 +101,7 @@ def main() -> None:
     parser.add_argument("--articles", dest="limit", type=int, default=0, help="the first N articles only (0: all)")
     parser.add_argument("--workers", type=int, default=0, help="annotate workers (0: one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the runs, taking turns; the fastest counts")
-    parser.add_argument("--runs", default="rules,spans,default,onnx,onnx-int8,bare", help="comma-separated runs (see above)")
+    parser.add_argument("--runs", default="rules,spans,default,no-claims,onnx,onnx-int8,bare", help="comma-separated runs (see above)")
     args = parser.parse_args()
     files = sorted(args.articles.glob("*.txt"))[: args.limit or None]
     words = sum(len(p.read_text(encoding="utf-8").split()) for p in files)
@@ -104,6 +115,8 @@ def main() -> None:
         inputs.mkdir()
         for path in files:
             (inputs / path.name).symlink_to(path.resolve())
+        no_claims = Path(work) / "no-claims.yaml"
+        no_claims.write_text(yaml.safe_dump(_without_claims()), encoding="utf-8")
         for round_number in range(args.repeat):
             for run in chosen:
                 if run == "bare":
@@ -111,7 +124,8 @@ def main() -> None:
                     continue
                 out = Path(work) / f"out-{run}-{round_number}"
                 command = [sys.executable, "-m", "attribution.cli", "annotate", str(inputs), "-o", str(out),
-                           "--workers", str(args.workers), "--format", "jsonl,html,text", *ANNOTATE_ARGS[run]]
+                           "--workers", str(args.workers), "--format", "jsonl,html,text",
+                           *(arg.format(no_claims=no_claims) for arg in ANNOTATE_ARGS[run])]
                 times[run].append(measure(command))
     results: dict = {"hardware": hardware(), "articles": len(files), "words": words, "workers": args.workers, "runs": {}}
     base = min(times["rules"])[0] if "rules" in times else None

@@ -18,11 +18,12 @@ LAYERS = [
     ["document", "labels", "ingest"],  # the data model, the label format, reading inputs
     ["parse"],  # parsers and the parse index
     ["encoder"],  # the base encoder both models share
-    ["boilerplate", "attribute", "hedging", "labeling", "classify", "reliability"],  # the stages, in order
+    ["boilerplate", "attribute", "hedging", "labeling", "classify", "reliability", "claims"],  # the stages, in order
     ["pipeline"],
     ["corpora"],
     ["evaluate", "train"],
     ["output", "review"],
+    ["cluster"],  # annotate on a Dask cluster
     ["cli", "__init__"],
 ]
 RANK = {unit: rank for rank, unit in enumerate(unit for layer in LAYERS for unit in layer)}

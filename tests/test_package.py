@@ -52,7 +52,7 @@ def test_a_stage_can_be_switched_off_and_one_of_our_own_added() -> None:
         seen.append(article.id)
 
     nlp.add(count_quotes, after="attribute")
-    assert nlp.stage_names == ["boilerplate", "attribute", "count_quotes", "hedge", "label"]
+    assert nlp.stage_names == ["boilerplate", "attribute", "count_quotes", "hedge", "label", "claims"]
     article = nlp("“We will hold,” the commander said.")
     assert seen and article.meta["quotes"] == 1
     assert all(s.reliability is None for s in article.sentences)  # no grades without the stage

@@ -5,6 +5,7 @@ batch, and two tables for spreadsheets.
     index.html        every article: title, outlet, date, sentences by speaker, grades, hedged share;
                       sortable and filterable in the page (an inline script the page's CSP admits by hash)
     sources.html      every source across the batch: what it said, where, how hedged, with links
+    claims.html       the claims made in two articles or more: figures side by side, conflicts, origins
     sentences.csv     one row per sentence (SENTENCE_COLUMNS)
     attributions.csv  one row per attribution (ATTRIBUTION_COLUMNS)
 """
@@ -43,11 +44,11 @@ def _environment() -> Environment:
     return environment
 
 
-def _page(template: str, **values: Any) -> str:
+def _page(template: str, has_claims: bool = False, **values: Any) -> str:
     digest = base64.b64encode(hashlib.sha256(SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     return _environment().get_template(template).render(
         script=SORT_SCRIPT, script_hash=f"sha256-{digest}", colours=speaker_colours(),
-        speakers={label: speaker_words(label) for label in labels()["speakers"]}, **values)
+        speakers={label: speaker_words(label) for label in labels()["speakers"]}, has_claims=has_claims, **values)
 
 
 def _title(record: dict) -> str:
@@ -58,7 +59,7 @@ def _labeled(record: dict) -> list[dict]:
     return [s for s in record["sentences"] if s.get("speaker") and not s.get("boilerplate")]
 
 
-def index_html(records: Iterable[dict]) -> str:
+def index_html(records: Iterable[dict], has_claims: bool = False) -> str:
     """The batch's index page: every article, and a chart of who speaks how hedged."""
     records = list(records)
     speaker_labels = list(labels()["speakers"])
@@ -77,7 +78,7 @@ def index_html(records: Iterable[dict]) -> str:
                      "grades": " ".join(f"{letter}{count}" for letter, count in sorted(grades.items())),
                      "hedged": round(100 * hedged / len(labeled)) if labeled else 0,
                      "sources": len(record.get("entities", []))})
-    return _page("index.html.j2", rows=rows, speaker_labels=speaker_labels, chart=_chart(chart, speaker_labels, certainty_labels),
+    return _page("index.html.j2", has_claims, rows=rows, speaker_labels=speaker_labels, chart=_chart(chart, speaker_labels, certainty_labels),
                  totals={"articles": len(records), "sentences": sum(r["sentences"] for r in rows)})
 
 
@@ -99,7 +100,7 @@ def _chart(counts: dict[str, Counter], speaker_labels: list[str], certainty_labe
     return {"bars": bars, "height": y + 30, "legend": [{"certainty": c, "opacity": shades[c]} for c in certainty_labels]}
 
 
-def sources_html(records: Iterable[dict]) -> str:
+def sources_html(records: Iterable[dict], has_claims: bool = False) -> str:
     """Every source across the batch (one row per name and label): its sentences with links."""
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
     for record in records:
@@ -120,7 +121,7 @@ def sources_html(records: Iterable[dict]) -> str:
     for row in rows:
         row["articles"] = len(row["articles"])
         row["hedged"] = round(100 * (len(row["said"]) - row["certainty"]["certain"]) / len(row["said"]))
-    return _page("sources.html.j2", rows=rows)
+    return _page("sources.html.j2", has_claims, rows=rows)
 
 
 def _csv(columns: tuple[str, ...], rows: Iterable[dict[str, Any]]) -> str:
@@ -162,7 +163,23 @@ def attributions_csv(records: Iterable[dict]) -> str:
     return _csv(ATTRIBUTION_COLUMNS, rows())
 
 
-def batch_files(records: list[dict]) -> dict[str, str]:
-    """The batch view's files by name."""
-    return {"index.html": index_html(records), "sources.html": sources_html(records),
-            "sentences.csv": sentences_csv(records), "attributions.csv": attributions_csv(records)}
+def claims_html(records: Iterable[dict], clusters: list[dict[str, Any]]) -> str:
+    """The clusters of claims.jsonl, each with its members' figures side by side and its conflicts."""
+    titles = {r["id"]: _title(r) for r in records}
+    shown = []
+    for cluster in clusters:
+        conflicting = {k for pair in cluster["conflicts"] for k in pair}
+        members = [{**m, "title": titles.get(m["article"], m["article"]), "speaker_words": speaker_words(m["speaker"]),
+                    "conflicting": k in conflicting} for k, m in enumerate(cluster["members"])]
+        shown.append({**cluster, "members": members, "articles": len({m["article"] for m in members})})
+    return _page("claims.html.j2", has_claims=True, clusters=shown)
+
+
+def batch_files(records: list[dict], clusters: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """The batch view's files by name; claims.html where the batch's claims were linked."""
+    has_claims = clusters is not None
+    files = {"index.html": index_html(records, has_claims), "sources.html": sources_html(records, has_claims),
+             "sentences.csv": sentences_csv(records), "attributions.csv": attributions_csv(records)}
+    if has_claims:
+        files["claims.html"] = claims_html(records, clusters)
+    return files

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from attribution import resources
+from attribution.files import safe_name
 
 if TYPE_CHECKING:  # the views read the data model; it imports them, never the reverse
     from attribution.document import Article, Attribution
@@ -111,12 +112,20 @@ def _sentence(article: Article, sentence, by_id: dict[str, Attribution], entitie
     why.append(f"Certainty: {labels()['certainty'][sentence.certainty.label]}.")
     if sentence.reliability:
         why.append(f"Grade {grade}: " + "; ".join(sentence.reliability.reasons) + ".")
+    corroboration = sentence.corroboration or {}
+    others = [{"relation": relation, "href": f"{safe_name(o['article'])}.html#s{o['sentence']}", "article": o["article"],
+               "source": o.get("source", "")}
+              for key, relation in (("agree", "agrees"), ("conflict", "conflicts"), ("same_origin", "same origin"))
+              for o in corroboration.get(key, [])]
+    status = corroboration.get("status")
     return {
         "classes": f"sp-{label}",
         "certainty_class": f"cert-{sentence.certainty.label}",
         "segments": segments(article.text, sentence.start, sentence.end, marks),
-        "badge": {"who": who, "label": label, "certainty": sentence.certainty.label, "grade": grade},
+        "badge": {"who": who, "label": label, "certainty": sentence.certainty.label, "grade": grade,
+                  "claim": labels()["claim_status"].get(status, "") if others else ""},
         "why": " ".join(why),
+        "others": others,
         "id": sentence.id,
     }
 

@@ -42,6 +42,8 @@ def to_record(article: Article) -> dict[str, Any]:
             record["certainty"]["probability"] = round(s.certainty.probability, 4)
         if s.factuality is not None:
             record["certainty"]["factuality"] = round(s.factuality, 3)
+        if s.claim is not None:  # a ClaimFrame, or its JSON in an article read back from its record
+            record["claim"] = {"frame": s.claim if isinstance(s.claim, dict) else s.claim.to_json(), **(s.corroboration or {})}
         if s.reliability is not None:
             record["reliability"] = {"grade": s.reliability.grade, "score": s.reliability.score, "reasons": s.reliability.reasons,
                                      "facts": s.reliability.facts, "fill": s.reliability.fill}

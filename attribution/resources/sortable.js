@@ -25,7 +25,7 @@ var filter = document.getElementById('filter');
 if (filter) {
   filter.addEventListener('input', function () {
     var words = filter.value.toLowerCase();
-    document.querySelectorAll('table.sortable tbody tr').forEach(function (row) {
+    document.querySelectorAll('table.sortable > tbody > tr').forEach(function (row) {
       row.hidden = words !== '' && row.textContent.toLowerCase().indexOf(words) < 0;
     });
   });

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from attribution import resources
-from attribution.files import read_jsonl
+from attribution.files import annotation_files, read_jsonl
 from attribution.labels import CueLabel, SentenceLabel, sentence_hash
 from attribution.render.html import Mark, title_of
 
@@ -131,22 +131,23 @@ def article_from_record(record: dict) -> ReviewArticle:
 
 
 def load_corpus(folder: str | Path) -> Corpus:
-    """Read OUTDIR/annotations.jsonl (written by `attribution annotate`)."""
-    path = Path(folder) / "annotations.jsonl"
-    if not path.is_file():
-        raise CorpusError(f"{path} not found: annotate first with `attribution annotate PATH -o {folder}`")
+    """Read OUTDIR's annotations (written by `attribution annotate`, locally or on a cluster)."""
+    paths = annotation_files(folder)
+    if not paths:
+        raise CorpusError(f"{Path(folder) / 'annotations.jsonl'} not found: annotate first with `attribution annotate PATH -o {folder}`")
     articles: dict[str, ReviewArticle] = {}
     try:
-        for number, record in read_jsonl(path):
-            try:
-                article = article_from_record(record)
-            except (ValueError, KeyError, TypeError) as error:
-                raise CorpusError(f"{path}:{number}: not an attribution.v1 record ({error})") from None
-            if article.id in articles:
-                raise CorpusError(f"{path}:{number}: duplicate article id {article.id!r}")
-            articles[article.id] = article
-    except ValueError as error:
+        for path in paths:
+            for number, record in read_jsonl(path):
+                try:
+                    article = article_from_record(record)
+                except (ValueError, KeyError, TypeError) as error:
+                    raise CorpusError(f"{path}:{number}: not an attribution.v1 record ({error})") from None
+                if article.id in articles:
+                    raise CorpusError(f"{path}:{number}: duplicate article id {article.id!r}")
+                articles[article.id] = article
+    except (ValueError, OSError) as error:
         raise CorpusError(str(error)) from None
     if not articles:
-        raise CorpusError(f"{path} holds no articles")
+        raise CorpusError(f"{Path(folder)} holds no articles")
     return Corpus(list(articles.values()))

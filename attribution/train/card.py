@@ -22,8 +22,13 @@ class Section:
 
 
 def command_line() -> str:
-    """The command as the user ran it (as `attribution ...`, however it was started)."""
-    return " ".join(["attribution", *(shlex.quote(arg) for arg in sys.argv[1:])])
+    """The command as the user ran it (as `attribution ...`, however it was started: a shell,
+    `python -m`, a test's runner)."""
+    import click
+
+    context = click.get_current_context(silent=True)
+    typed = getattr(context.find_root().command, "arguments", None) if context else None
+    return " ".join(["attribution", *(shlex.quote(arg) for arg in (sys.argv[1:] if typed is None else typed))])
 
 
 def table(header: list[str], rows: list[list[object]]) -> str:

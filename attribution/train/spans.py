@@ -90,7 +90,9 @@ def run_training(polnear: Path, out: Path, parses: Path | None, config: TrainCon
     return dev_scores
 
 
-def write_spans_card(out: Path, model_config: dict, dev_scores: dict[str, dict]) -> None:
+def write_spans_card(out: Path, model_config: dict, dev_scores: dict[str, dict], command: str | None = None) -> None:
+    """The card of the model in `out` from its config (which keeps the training logs) and dev
+    scores; `command`: the one that trained it (default: the one running)."""
     logs = model_config["tagger_training"]
     metrics = []
     for setting, scores in dev_scores.items():
@@ -130,4 +132,4 @@ The parse then sets the boundaries (`attribution/attribute/spans.py`): whole wor
 their auxiliaries and particles, whole constituents under the cue, the subject that a
 coordinated verb or a participle shares, a source's head with the words before it, whole
 quotes (also where a content holds the end of a quote its cue follows, or the start of one
-that opens after it).""", sections, [*model_files(out), CONFIG_FILE])
+that opens after it).""", sections, [*model_files(out), CONFIG_FILE], command)

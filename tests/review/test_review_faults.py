@@ -46,7 +46,7 @@ def test_a_killed_review_server_keeps_every_correction_it_answered(review_folder
     folder.mkdir()
     shutil.copy(review_folder / "annotations.jsonl", folder / "annotations.jsonl")
     records = [json.loads(line) for line in (folder / "annotations.jsonl").read_text(encoding="utf-8").splitlines()]
-    slots = [(r["id"], s["id"], s["start"], s["speaker"]["label"]) for r in records for s in r["sentences"]][:60]
+    slots = [(r["id"], s["id"], s["start"], s["speaker"]["label"]) for r in records for s in r["sentences"] if s["speaker"]][:60]
     db, port = tmp_path / "review.sqlite3", _free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([*CLI, "review", str(folder), "--db", str(db), "--port", str(port)], stderr=subprocess.DEVNULL)
