@@ -1,8 +1,9 @@
 """Sentence vectors for linking claims: the shipped base encoder (all-MiniLM-L6-v2, trained by
 its authors for semantic similarity) with the linker's LoRA adapters merged in (trained on the
 team's claim clusters to bring together sentences that make the same claim, `train/linker.py`),
-mean-pooled and normalised, so a dot product is the cosine. It runs through ONNX Runtime:
-claims are short, and on a CPU without bfloat16 that runtime is the fastest (README, speed)."""
+mean-pooled and normalised, so a dot product is the cosine. It runs through ONNX Runtime with
+dynamic int8 quantisation: 1.8 times as fast as float32 on an AVX2 CPU, its cosines correlate
+with float32's at 0.98, and the linker is fitted on its vectors (models/linker/MODEL_CARD.md)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def pooled(encoder: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.T
 @cache
 def _encoder(adapters: Path | None, r: int, alpha: int, targets: tuple[str, ...]) -> OnnxEncoder:
     encoder = base_encoder() if adapters is None else load_merged(adapters, LoraSettings(r, alpha, 0.0, list(targets)))[0]
-    return OnnxEncoder(encoder.eval(), quantize=False)
+    return OnnxEncoder(encoder.eval(), quantize=True)
 
 
 def sentence_vectors(texts: list[str], adapters: Path | None = None, settings: LoraSettings | None = None) -> np.ndarray:
