@@ -37,7 +37,9 @@ class OneLineErrors(TyperGroup):
     the command with one line naming it, and exit status 2, never a traceback."""
 
     def main(self, args=None, *rest, **options):
-        self.arguments = list(sys.argv[1:] if args is None else args)  # as typed, for the model cards' command
+        from attribution.version import remember_command
+
+        remember_command(sys.argv[1:] if args is None else args)  # as typed, for the model cards' command
         return super().main(args, *rest, **options)
 
     def invoke(self, ctx):
@@ -127,6 +129,12 @@ def annotate(
     folder = ShardedFolder(out, mode) if scheduler else OutputFolder(out, mode)  # refuses before the models load
     settings = _config(config, parser=parser, policy=policy, max_chars=max_chars, model=model, rules=rules, only=only,
                        spans=spans, stanza_dir=stanza_dir, runtime=runtime.value if runtime else None)
+    if scheduler:
+        local = None  # the workers build the pipeline
+    else:
+        from attribution.pipeline import Pipeline
+
+        local = Pipeline(settings)  # a model that is not there stops the run here, before any progress
     failures, skipped = 0, 0
     seen: dict[str, str] = {article_id: str(out / "annotations.jsonl") for article_id in folder.done}
     totals = {"articles": 0, "sentences": 0, "attributions": 0, "words": 0}
@@ -162,9 +170,7 @@ def annotate(
                 client = stack.enter_context(Client(scheduler, timeout="30s"))
                 results = run_on_cluster(client, settings, inputs(), folder, sorted(chosen), partition)
             else:
-                from attribution.pipeline import Pipeline
-
-                results = Pipeline(settings).run(inputs(), workers=workers, formats=sorted(chosen))
+                results = local.run(inputs(), workers=workers, formats=sorted(chosen))
             for result in results:
                 if isinstance(result, Failed):
                     failures += 1

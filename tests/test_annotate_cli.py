@@ -60,8 +60,8 @@ def test_text_copy_tags_sentences_and_cues(seed_out):
 def test_html_copy_shows_speakers_grades_and_sources(seed_out):
     out, _ = seed_out
     page = (out / "html" / "000_ce849f418b17f7cf.html").read_text(encoding="utf-8")
-    assert "sp-us_official" in page and 'class="grade"' in page
-    assert "The Gaze → CNN → the first US official" in page
+    assert "sp-us_official" in page and re.search(r'class="badge" data-speaker="us_official">[^<]*<b>[A-F][1-6]</b>', page)
+    assert "The Gaze → CNN → two US officials" in page
     assert "<script" not in page.lower()
 
 

@@ -202,4 +202,5 @@ def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path):
     assert logged["counts"]["train"]["news"] == 4 + 1  # the correction on the dev article is left out
     article = _seed_article("002")
     ModelLabeler(tmp_path / "model_a").label([article])
-    assert all(s.speaker.by == "model:classifier" for s in article.sentences)
+    labeled = [s for s in article.sentences if s.speaker is not None]  # boilerplate has none
+    assert labeled and all(s.speaker.by.startswith("model:classifier") for s in labeled)

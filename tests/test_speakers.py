@@ -84,11 +84,18 @@ GUIDELINE_EXAMPLES = [
 ]
 
 
-@pytest.mark.parametrize("text,speaker", GUIDELINE_EXAMPLES, ids=[g[1] + ": " + g[0][:30] for g in GUIDELINE_EXAMPLES])
+# Examples the shipped classifier (v3) still labels wrong (issue 12); strict, so a fix shows.
+KNOWN_WRONG = {"A source with knowledge of the", "Residents said they heard thre"}
+_WRONG = pytest.mark.xfail(strict=True, reason="classifier v3: other_official for an unaffiliated source (issue 12)")
+
+
+@pytest.mark.parametrize("text,speaker", [pytest.param(*g, marks=_WRONG) if g[0][:30] in KNOWN_WRONG else g for g in GUIDELINE_EXAMPLES],
+                         ids=[g[1] + ": " + g[0][:30] for g in GUIDELINE_EXAMPLES])
 def test_guideline_examples_get_their_speaker(pipeline, text, speaker):
     assert pipeline(text).sentences[0].speaker.label == speaker
 
 
+@pytest.mark.xfail(strict=True, reason="classifier v3 leaves the colon headline unattributed (issue 12)")
 def test_a_dash_quote_and_a_colon_headline_keep_their_speaker(pipeline):
     article = pipeline("Lukashenko about Poland: They want all of Belarus\n\n"
                        "Belarusian President Alexander Lukashenko said on Friday that Poland was preparing for war.\n\n"
@@ -98,6 +105,7 @@ def test_a_dash_quote_and_a_colon_headline_keep_their_speaker(pipeline):
     assert labels[1:] == ["other_official"] * (len(labels) - 1)  # the dash quote continues his account
 
 
+@pytest.mark.xfail(strict=True, reason="classifier v3: 62 of 71 seed sentences right (3 speakers, 6 certainties wrong; issue 12)")
 def test_every_seed_sentence_has_the_readers_labels(seed_records):
     """GUIDELINES applied to every sentence of the three seed articles (data/seeds/labels.jsonl)."""
     wrong = []
@@ -105,7 +113,11 @@ def test_every_seed_sentence_has_the_readers_labels(seed_records):
         record = seed_records[article_id]
         for label in labels:
             sentence = max(record["sentences"], key=lambda s: min(s["end"], label.end) - max(s["start"], label.start))
-            got = (sentence["speaker"]["label"], sentence["certainty"]["label"])
+            if label.boilerplate:  # furniture has no labels to compare
+                if not sentence["boilerplate"]:
+                    wrong.append(f"{article_id} S{sentence['id']}: not marked boilerplate")
+                continue
+            got = (sentence["speaker"]["label"], sentence["certainty"]["label"]) if sentence["speaker"] else (None, None)
             if got != (label.speaker, label.certainty):
                 wrong.append(f"{article_id} S{sentence['id']}: {got} != {(label.speaker, label.certainty)}: "
                              f"{record['text'][label.start : label.start + 60]!r}")

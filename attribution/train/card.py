@@ -3,14 +3,13 @@ the command that made it, its data and metrics as sections, and each file's SHA-
 
 from __future__ import annotations
 
-import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader
 
 from attribution.files import sha256, write_atomic
+from attribution.version import command_line
 
 CARD = "MODEL_CARD.md"
 
@@ -19,16 +18,6 @@ CARD = "MODEL_CARD.md"
 class Section:
     heading: str
     body: str  # Markdown
-
-
-def command_line() -> str:
-    """The command as the user ran it (as `attribution ...`, however it was started: a shell,
-    `python -m`, a test's runner)."""
-    import click
-
-    context = click.get_current_context(silent=True)
-    typed = getattr(context.find_root().command, "arguments", None) if context else None
-    return " ".join(["attribution", *(shlex.quote(arg) for arg in (sys.argv[1:] if typed is None else typed))])
 
 
 def table(header: list[str], rows: list[list[object]]) -> str:

@@ -256,7 +256,7 @@ def dev_scores(predictor: Predictor, corpora: Corpora, outputs: dict[str, Output
 
 
 def write_classifier_card(out: Path, recipe: dict, corpora: Corpora, scores: dict) -> None:
-    from attribution.train.card import command_line
+    from attribution.version import command_line
 
     command = command_line()
     (out / TRAINING_LOG).write_text(json.dumps({"recipe": recipe, "data": corpora.sources, "missing": corpora.missing,

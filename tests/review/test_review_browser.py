@@ -134,11 +134,15 @@ def test_source_from_mouse_selection_accept_undo_and_next(server, page, corpus):
     [label] = store.labels()
     assert corpus.get(A001).text[label.source[0] : label.source[1]] == "the Ukrainian government"
 
-    page.keyboard.press("n")  # the least confident sentence nobody has reviewed: S20 here (0.4)
-    expect(page.locator("#s20")).to_have_class(re.compile(r"\bcurrent\b"))
-    page.keyboard.press("n")  # skip it: the next in the queue is in another article
-    page.wait_for_url(f"{base}/articles/002_a1c6e68b0a879c73#s7")
-    expect(page.locator("#s7")).to_have_class(re.compile(r"\bcurrent\b"))
+    # The least confident sentence nobody has reviewed, then (skipping it) the next in that queue.
+    queue = [sentence for sentence in corpus.order if (sentence.article, sentence.id) != (A001, 7)]
+    assert queue[0].confidence <= queue[1].confidence
+    page.keyboard.press("n")
+    page.wait_for_url(f"{base}/articles/{queue[0].article}#s{queue[0].id}")
+    expect(page.locator(f"#s{queue[0].id}")).to_have_class(re.compile(r"\bcurrent\b"))
+    page.keyboard.press("n")  # skip it
+    page.wait_for_url(f"{base}/articles/{queue[1].article}#s{queue[1].id}")
+    expect(page.locator(f"#s{queue[1].id}")).to_have_class(re.compile(r"\bcurrent\b"))
     assert page.problems == []
 
 
