@@ -19,7 +19,7 @@ from distributed import Client, WorkerPlugin, as_completed, get_worker
 
 from attribution.document import Article
 from attribution.output import ShardedFolder
-from attribution.pipeline import Annotated, Failed, Pipeline, limit_threads
+from attribution.pipeline import Annotated, Failed, Pipeline, in_batches, limit_threads
 
 PLUGIN = "attribution-pipeline"
 
@@ -48,17 +48,6 @@ def _annotate_partition(articles: list[Article], formats: tuple[str, ...]) -> li
     return get_worker().plugins[PLUGIN].pipeline().annotate(articles, formats, keep_articles=False)
 
 
-def partitions(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    batch: list[Article] = []
-    for article in articles:
-        batch.append(article)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def run_on_cluster(client: Client, config: dict[str, Any], articles: Iterable[Article], folder: ShardedFolder,
                    formats: Iterable[str] = (), partition: int = 32, in_flight: int = 0,
                    on_partition: Callable[[int], None] | None = None) -> Iterator[Annotated | Failed]:
@@ -67,7 +56,7 @@ def run_on_cluster(client: Client, config: dict[str, Any], articles: Iterable[Ar
     partitions submitted at a time (0: two per worker); `on_partition(n)` follows the n-th."""
     client.register_plugin(PipelineOnWorker(config), name=PLUGIN)
     workers = max(1, len(client.scheduler_info()["workers"]))
-    pending = iter(partitions(articles, partition))
+    pending = in_batches(articles, partition)
     running = as_completed()
     formats = tuple(formats)
 

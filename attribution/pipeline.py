@@ -341,7 +341,7 @@ class Pipeline:
         `keep_articles` each result carries its `Article` too (sent back from the worker);
         `parses`: a folder of kept parses (`parse`)."""
         workers = workers or default_workers()
-        batches = _batches(articles, self.batch_articles)
+        batches = in_batches(articles, self.batch_articles)
         if workers <= 1:
             for batch in batches:
                 yield from self.annotate(batch, formats, keep_articles, parses)
@@ -377,7 +377,8 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
+def in_batches(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    """The articles in lists of `size` (the last may be shorter), read lazily."""
     batch: list[Article] = []
     for article in articles:
         batch.append(article)
