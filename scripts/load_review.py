@@ -44,7 +44,7 @@ def replicate(outdir: Path, folder: Path, sentences_needed: int) -> list[tuple[s
         for record in records:
             copy = dict(record, id=f"{record['id']}-copy{len(copies)}")
             copies.append(copy)
-            slots += [(copy["id"], s["id"], s["start"], s["speaker"]["label"]) for s in copy["sentences"]]
+            slots += [(copy["id"], s["id"], s["start"], s["speaker"]["label"]) for s in copy["sentences"] if s["speaker"]]  # boilerplate has none
     (folder / "annotations.jsonl").write_text("".join(json.dumps(c) + "\n" for c in copies), encoding="utf-8")
     return slots[:sentences_needed]
 
