@@ -140,15 +140,11 @@ def _write_copies(root: Path, result: Annotated) -> None:
 
 def read_records(root: str | Path) -> list[dict]:
     """Every record of an output folder, in either layout."""
-    return [record for path in annotation_files(root) for _, record in read_jsonl(path)]
+    return [record for _, records in _records_by_file(root) for record in records]
 
 
-def write_records(root: str | Path, records: list[dict]) -> None:
-    """The folder's records put back where they were read from (records by id; each file whole)."""
-    by_id = {record["id"]: record for record in records}
-    for path in annotation_files(root):
-        ids = [record["id"] for _, record in read_jsonl(path)]
-        write_atomic(path, "".join(json.dumps(by_id[i], ensure_ascii=False) + "\n" for i in ids))
+def _records_by_file(root: str | Path) -> list[tuple[Path, list[dict]]]:
+    return [(path, [record for _, record in read_jsonl(path)]) for path in annotation_files(root)]
 
 
 def read_clusters(root: str | Path) -> list[dict] | None:
@@ -157,9 +153,12 @@ def read_clusters(root: str | Path) -> list[dict] | None:
     return [row for _, row in read_jsonl(path)] if path.exists() else None
 
 
-def write_batch_view(root: str | Path) -> None:
-    """index.html, sources.html, sentences.csv, attributions.csv and claims.html (`render/batch.py`)."""
-    for name, content in batch_files(read_records(root), read_clusters(root)).items():
+def write_batch_view(root: str | Path, records: list[dict] | None = None, clusters: list[dict] | None = None) -> None:
+    """index.html, sources.html, sentences.csv, attributions.csv and claims.html (`render/batch.py`),
+    from the folder's records and claims.jsonl unless the caller holds them already."""
+    records = read_records(root) if records is None else records
+    clusters = read_clusters(root) if clusters is None else clusters
+    for name, content in batch_files(records, clusters).items():
         write_atomic(Path(root) / name, content)
 
 
@@ -168,11 +167,13 @@ def corroborate_folder(root: str | Path, policy: Policy | None = None, linker: L
     cluster and grade in annotations.jsonl, the html/ and text/ copies the folder has, the batch
     view. Returns the number of clusters; a folder of fewer than two articles gets none."""
     root = Path(root)
-    records = read_records(root)
+    files = _records_by_file(root)
+    records = [record for _, held in files for record in held]
     if len(records) < 2:
         return 0
-    rows = corroborate(records, policy, linker)
-    write_records(root, records)
+    rows = corroborate(records, policy, linker)  # the records change in place, so each file is written back as read
+    for path, held in files:
+        write_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in held))
     write_atomic(root / "claims.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     for record in records:
         name = safe_name(record["id"])
@@ -182,7 +183,7 @@ def corroborate_folder(root: str | Path, policy: Policy | None = None, linker: L
                 write_atomic(root / "html" / f"{name}.html", article.to_html())
             if (root / "text" / f"{name}.txt").exists():
                 write_atomic(root / "text" / f"{name}.txt", article.to_text())
-    write_batch_view(root)
+    write_batch_view(root, records, rows)
     return len(rows)
 
 
