@@ -497,6 +497,24 @@ def evaluate_claims_command(
     _report(score_clusters(read_clusters(gold), records, predicted), as_json)
 
 
+@evaluate_app.command("quotes")
+def evaluate_quotes_command(
+    gold: Path = typer.Argument(..., help="Folder of ID.json quote files in the Gender Gap Tracker's style (quote_index, speaker_index, verb_index)."),
+    out: Path = typer.Argument(..., help="An output folder of `attribution annotate` over the gold's articles."),
+    kinds: str = typer.Option("speech", help="Attribution categories that count as quotes, comma-separated (speech, stance, evidence, document, relay)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Quote P/R/F1 at 0.3 and 0.8 character overlap, speaker and cue accuracy on matched quotes."""
+    from attribution.evaluate.quotes import read_gold, score_quotes
+    from attribution.output import read_records
+
+    records = read_records(out)
+    if not records:
+        raise FileNotFoundError(f"{out}: no annotations there (not an output folder of `attribution annotate`)")
+    chosen = frozenset(kind.strip() for kind in kinds.split(",") if kind.strip())
+    _report(score_quotes(read_gold(gold), records, chosen), as_json)
+
+
 @train_app.command("linker")
 def train_linker_command(
     train: list[Path] = typer.Option([], "--train", help="Claim clusters to train the claim encoder on (data/claims/train*.jsonl); needed unless --steps 0."),

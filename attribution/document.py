@@ -121,6 +121,7 @@ class Attribution:
     sentence: int  # id of the sentence holding the cue
     rule: str  # which rule or model proposed it
     cue_lemma: str = ""  # lexicon entry of the cue ("say", "according to")
+    category: str | None = None  # speech, stance, evidence, document or relay (attribute/category.py)
     speaker: str | None = None
     named: bool | None = None
     entity: str | None = None
@@ -203,7 +204,7 @@ class Article:
         attributions = [
             Attribution(id=a["id"], cue=span(a["cue"]), content=[span(c) for c in a["content"]], source=span(a.get("source")),
                         kind=a["kind"], sentence=a["sentence"], rule=a["rule"], speaker=a.get("speaker"), named=a.get("named"),
-                        entity=a.get("entity"), via=a.get("via"))
+                        entity=a.get("entity"), via=a.get("via"), category=a.get("category"))
             for a in data.get("attributions", [])
         ]
         entities = [Entity(e["id"], e["name"], [span(m) for m in e["mentions"]], e.get("label"), e.get("named", False), e.get("reason"),

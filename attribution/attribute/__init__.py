@@ -1,8 +1,10 @@
-"""The attribution stage, in four steps: the rules and the span model propose attributions, the
-two are merged, sources are linked into entities, and chains (`via`) are rebuilt."""
+"""The attribution stage, in five steps: the rules and the span model propose attributions, the
+two are merged, sources are linked into entities, chains (`via`) are rebuilt, and each
+attribution gets its category (speech or another kind)."""
 
 from __future__ import annotations
 
+from attribution.attribute.category import categorize
 from attribution.attribute.chains import link_chains, recipient_relays
 from attribution.attribute.entities import link_entities
 from attribution.attribute.merge import merge
@@ -24,6 +26,7 @@ def attribute(article: Article, spans: SpanModel | None = None, rules: bool = Tr
     article.entities = link_entities(article, index, attributions)
     link_chains(proposals, ids, attributions)
     article.attributions = attributions
+    categorize(article)
 
 
 def _numbered(article: Article, index: ParseIndex, proposals: list[Proposal]) -> tuple[list[Attribution], dict[int, str]]:

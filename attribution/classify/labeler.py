@@ -7,7 +7,6 @@ calibrated probabilities as scores, and gives the main predicate's factuality.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,20 +32,11 @@ class ModelLabeler:
             raise FileNotFoundError(f"{self.folder}: no classifier here (expected {CONFIG} and {WEIGHTS})")
         self.config = ModelConfig.read(self.folder)
         self.version = "sha256:" + sha256(self.folder / WEIGHTS)[:12]
-        self._predictor = None  # loaded on first use, in the process that uses it (after a fork)
+        from attribution.classify.predict import Predictor
 
-    def _load(self):
-        if self._predictor is None:
-            import torch
-
-            from attribution.classify.predict import Predictor
-
-            # Worker processes get OMP_NUM_THREADS=1 from the pipeline; one process uses its cores.
-            threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
-            if threads:
-                torch.set_num_threads(threads)
-            self._predictor = Predictor.load(self.folder, self.runtime)
-        return self._predictor
+        # Loaded here, in the parent, before the workers fork: they share the weights (with
+        # ONNX Runtime only the small heads stay in torch, and each worker opens its session).
+        self.predictor = Predictor.load(self.folder, runtime)
 
     def label(self, articles: Sequence[Article]) -> None:
         from attribution.classify.inputs import article_inputs
@@ -56,7 +46,7 @@ class ModelLabeler:
         pairs = [(sentence, example) for sentence, example in article_inputs(articles, self.config.input_context) if not sentence.boilerplate]
         if not pairs:
             return
-        predictor = self._load()
+        predictor = self.predictor
         outputs = predictor.predict([example for _, example in pairs])
         speakers = predictor.calibrated(outputs, "speaker")
         certainties = predictor.calibrated(outputs, "certainty")
@@ -115,6 +105,11 @@ class ModelLabeler:
         if entity is not None and entity.evidence in TRUSTED_EVIDENCE:
             sentence.speaker = Label(entity.label, confidence, f"{by}:entity {entity.id}")
             return
+        if entity is not None and entity.evidence == "role" and entity.label in labels:
+            # The source's role word ("residents", "an analyst") breaks a near tie of the label head.
+            worded = labels.index(entity.label)
+            if worded in attributed and speaker[worded] >= _NEAR_TIE * speaker[fallback]:
+                fallback, share = worded, float(speaker[worded] / max(1e-9, speaker[attributed].sum()))
         sentence.speaker = Label(labels[fallback], confidence * share, by)
         if main is None:
             sentence.speaker_source = sentence.speaker_entity = None
@@ -122,3 +117,6 @@ class ModelLabeler:
 
 # A continuation takes the speaker of an attributed sentence at most this many sentences back.
 _CONTINUES = 4
+# The label a source's role word gives wins when the label head's favourite is less than this
+# many times as likely again (1/0.9: within about 11%).
+_NEAR_TIE = 0.9

@@ -7,6 +7,7 @@ The span taggers and the sentence classifier each add LoRA adapters and small he
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -48,8 +49,11 @@ def bfloat16_is_fast() -> bool:
 
     There, autocasting to bfloat16 runs the encoder 2-2.5x as fast (training 1.5-2.8x; README)
     and changes almost no prediction (measured on the war-news dev set; README, sentence
-    labels); elsewhere bfloat16 is emulated and slower than float32.
+    labels); elsewhere bfloat16 is emulated and slower than float32. ATTRIBUTION_BFLOAT16=0 keeps
+    float32 everywhere: the same numbers on every CPU.
     """
+    if os.environ.get("ATTRIBUTION_BFLOAT16") == "0":
+        return False
     capabilities = torch.cpu.get_capabilities()
     return bool(capabilities.get("amx_bf16") or capabilities.get("avx512_bf16"))
 

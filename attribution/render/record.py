@@ -61,6 +61,7 @@ def to_record(article: Article) -> dict[str, Any]:
             "via": a.via,
             "sentence": a.sentence,
             "rule": a.rule,
+            **({"category": a.category} if a.category else {}),
         }
         for a in article.attributions
     ]
