@@ -38,7 +38,7 @@ def test_an_export_is_made_once(tmp_path, monkeypatch):
     first = export(encoder, quantize=True)
     made = first.stat().st_mtime_ns
     assert export(encoder, quantize=True) == first and first.stat().st_mtime_ns == made
-    assert export(encoder, quantize=True, per_channel=False) != first  # one scale per matrix is another file
+    assert export(encoder, quantize=True, scheme="tensor") != first  # one scale per matrix is another file
     assert not list(Path(tmp_path).rglob("*.tmp"))
 
 

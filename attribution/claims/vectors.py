@@ -44,8 +44,7 @@ def pooled(encoder: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.T
 @cache
 def _encoder(adapters: Path | None, r: int, alpha: int, targets: tuple[str, ...]) -> OnnxEncoder:
     encoder = base_encoder() if adapters is None else load_merged(adapters, LoraSettings(r, alpha, 0.0, list(targets)))[0]
-    # one scale per matrix, as the linker's vectors were made when it was fitted
-    return OnnxEncoder(encoder.eval(), quantize=True, per_channel=False)
+    return OnnxEncoder(encoder.eval(), quantize=True, scheme="tensor")  # as the linker was fitted on
 
 
 def sentence_vectors(texts: list[str], adapters: Path | None = None, settings: LoraSettings | None = None) -> np.ndarray:

@@ -105,11 +105,6 @@ class ModelLabeler:
         if entity is not None and entity.evidence in TRUSTED_EVIDENCE:
             sentence.speaker = Label(entity.label, confidence, f"{by}:entity {entity.id}")
             return
-        if entity is not None and entity.evidence == "role" and entity.label in labels:
-            # The source's role word ("residents", "an analyst") breaks a near tie of the label head.
-            worded = labels.index(entity.label)
-            if worded in attributed and speaker[worded] >= _NEAR_TIE * speaker[fallback]:
-                fallback, share = worded, float(speaker[worded] / max(1e-9, speaker[attributed].sum()))
         sentence.speaker = Label(labels[fallback], confidence * share, by)
         if main is None:
             sentence.speaker_source = sentence.speaker_entity = None
@@ -117,6 +112,3 @@ class ModelLabeler:
 
 # A continuation takes the speaker of an attributed sentence at most this many sentences back.
 _CONTINUES = 4
-# The label a source's role word gives wins when the label head's favourite is less than this
-# many times as likely again (1/0.9: within about 11%).
-_NEAR_TIE = 0.9

@@ -12,9 +12,12 @@ from attribution.classify.model import Example, MultiTaskModel, encode
 from attribution.encoder import autocast, bfloat16_is_fast, load_tokenizer
 from attribution.encoder.runtime import with_runtime
 
-# Sentences per forward pass. 16 is at least as fast per sentence as 64 in torch and in ONNX
-# Runtime int8, and ONNX Runtime's working memory grows with the batch (about 50 MB at 16, 180 at 64).
+# Sentences per forward pass in torch: 16 is as fast per sentence as 64. ONNX Runtime takes one
+# at a time: as fast per word piece as 16, no padding, a few MB of working memory instead of 50
+# to 180, and int8's activation scale is the sentence's own, so no other sentence in its batch
+# changes its labels (in batches of 16 the dev speaker accuracy moved by a point with the order).
 BATCH = 16
+ONNX_BATCH = 1
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Predictor:
         self.tokenizer = tokenizer or load_tokenizer()
         # bfloat16 where the CPU is fast at it (None) and torch runs the encoder
         self.bfloat16 = runtime == "torch" and (bfloat16_is_fast() if bfloat16 is None else bfloat16)
+        self.batch_size = BATCH if runtime == "torch" else ONNX_BATCH
 
     @classmethod
     def load(cls, folder: Path, runtime: str = "torch") -> Predictor:
@@ -47,7 +51,8 @@ class Predictor:
         return outputs.probabilities(head, self.model.config.temperatures.get(head, 1.0))
 
     @torch.inference_mode()
-    def predict(self, examples: list[Example], batch_size: int = BATCH) -> Outputs:
+    def predict(self, examples: list[Example], batch_size: int | None = None) -> Outputs:
+        batch_size = batch_size or self.batch_size
         was_training = self.model.training
         self.model.eval()
         # Similar lengths share a batch: less padding, the same results.

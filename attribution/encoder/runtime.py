@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 RUNTIMES = ("torch", "onnx", "onnx-int8")
-_FORMAT = "onnx-encoder-v1"  # changes when the export changes, so old files are not taken
+_FORMAT = "onnx-encoder-v2"  # changes when the export or the int8 schemes change, so old files are not taken
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -49,15 +49,25 @@ def _digest(encoder: nn.Module) -> str:
     return digest.hexdigest()[:16]
 
 
-def export(encoder: nn.Module, quantize: bool, per_channel: bool = True) -> Path:
-    """The ONNX file of this encoder (made now unless the cache holds it). int8 weights have a
-    scale per output channel (`per_channel`), which keeps the dev scores where one scale per
-    matrix lost 1.8 points of speaker accuracy (README, "Speed")."""
+# How int8 is made. "channel": a weight scale per output channel, and the products int8 hurts
+# most left in float32: the first layer's (it reads the embeddings, whose outliers stretch an
+# activation scale) and each layer's query and key projections (their errors are multiplied
+# together in the attention logits). That keeps the classifier's dev scores, at 1.5 times
+# ONNX Runtime float32's speed; int8 of every product, even per channel, lost half a point of
+# speaker accuracy (README, "Speed"). "tensor": one scale per matrix, every product: what the
+# claim vectors were made with when the linker was fitted on them.
+SCHEMES = ("channel", "tensor")
+_FLOAT_PARTS = ("/layer.0/", "/attention/self/query/", "/attention/self/key/")  # in the exported node names
+
+
+def export(encoder: nn.Module, quantize: bool, scheme: str = "channel") -> Path:
+    """The ONNX file of this encoder (made now unless the cache holds it), int8 by `scheme`."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown int8 scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
     key = _digest(encoder)
-    suffix = ("-int8-channel" if per_channel else "-int8") if quantize else ""
-    plain, target = folder / f"{key}.onnx", folder / f"{key}{suffix}.onnx"
+    plain, target = folder / f"{key}.onnx", folder / (f"{key}-int8-{scheme}.onnx" if quantize else f"{key}.onnx")
     if target.exists():
         return target
     if not plain.exists():
@@ -75,11 +85,19 @@ def export(encoder: nn.Module, quantize: bool, per_channel: bool = True) -> Path
         partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         logging.disable(logging.WARNING)  # it advises a pre-processing step that changes nothing here
         try:
-            quantize_dynamic(str(plain), str(partial), weight_type=QuantType.QInt8, per_channel=per_channel)
+            quantize_dynamic(str(plain), str(partial), weight_type=QuantType.QInt8, per_channel=scheme == "channel",
+                             nodes_to_exclude=_kept_in_float(plain) if scheme == "channel" else [])
         finally:
             logging.disable(logging.NOTSET)
         os.replace(partial, target)
     return target
+
+
+def _kept_in_float(path: Path) -> list[str]:
+    """The matrix products of the "channel" scheme that stay float32."""
+    import onnx
+
+    return [node.name for node in onnx.load(str(path)).graph.node if node.op_type == "MatMul" and any(part in node.name for part in _FLOAT_PARTS)]
 
 
 class OnnxEncoder(nn.Module):
@@ -87,9 +105,9 @@ class OnnxEncoder(nn.Module):
     its own). The session opens in the process that first uses it (a worker after the fork),
     with that process's threads."""
 
-    def __init__(self, encoder: nn.Module, quantize: bool, per_channel: bool = True) -> None:
+    def __init__(self, encoder: nn.Module, quantize: bool, scheme: str = "channel") -> None:
         super().__init__()
-        self.path = export(encoder, quantize, per_channel)
+        self.path = export(encoder, quantize, scheme)
         self._session = None
 
     def _open(self):
