@@ -78,6 +78,7 @@ class ParserName(str, Enum):
 
 
 class Runtime(str, Enum):
+    auto = "auto"
     torch = "torch"
     onnx = "onnx"
     onnx_int8 = "onnx-int8"

@@ -32,6 +32,7 @@ from attribution.attribute import attribute
 from attribution.attribute.spans import SpanModel
 from attribution.boilerplate import mark_boilerplate
 from attribution.document import Article
+from attribution.encoder.runtime import resolved
 from attribution.hedging import find_cues
 from attribution.labeling import RuleLabeler
 from attribution.parse import Parser, load_parser
@@ -87,6 +88,7 @@ def _boilerplate_stage() -> Stage:
 
 @register_stage("attribute")
 def _attribute_stage(spans: str | None = "shipped", rules: bool = True, min_quote_words: int = 3, runtime: str = "torch") -> Stage:
+    runtime = resolved(runtime)
     model = SpanModel.load(_model(spans, "spans"), runtime) if spans else None
     if model is None and not rules:
         raise ValueError("attribute: `rules: false` needs a span model")
@@ -113,6 +115,7 @@ class LabelStage:
 @register_stage("label")
 def _label_stage(labeler: str = "classifier", model: str | None = "shipped", speaker_from: str = "entities",
                  runtime: str = "torch") -> Stage:
+    runtime = resolved(runtime)
     if labeler == "rules":
         chosen = RuleLabeler()
     elif labeler == "classifier":

@@ -46,3 +46,13 @@ def test_an_unknown_runtime_is_refused():
     encoder = TokenTagger.load(model_folder("spans"), SENTENCE_TAGGER.name)
     with pytest.raises(ValueError, match="onnx-int8"):
         with_runtime(encoder, "tensorrt")
+
+
+def test_auto_is_torch_only_where_bfloat16_is_fast(monkeypatch):
+    from attribution.encoder import bfloat16_is_fast
+    from attribution.encoder.runtime import resolved
+
+    assert resolved("auto") == ("torch" if bfloat16_is_fast() else "onnx")
+    monkeypatch.setenv("ATTRIBUTION_BFLOAT16", "0")  # float32 everywhere: torch's float32 is no faster than ONNX Runtime's
+    assert resolved("auto") == "onnx"
+    assert resolved("onnx-int8") == "onnx-int8"

@@ -25,7 +25,7 @@ from attribution.document import Article, Sentence
 from attribution.encoder import HIDDEN, bfloat16_is_fast, hidden_states, load_tokenizer
 from attribution.encoder.bert import Tokenizer
 from attribution.encoder.lora import LoraSettings, load_merged
-from attribution.encoder.runtime import with_runtime
+from attribution.encoder.runtime import resolved, with_runtime
 from attribution.parse.tree import BLANK_LINE
 
 TAGS = ("O", "B", "I")
@@ -229,6 +229,7 @@ class Tagger:
     stays in eval mode (as `TokenTagger.load` returns it)."""
 
     def __init__(self, model: TokenTagger, tokenizer: Tokenizer | None = None, bfloat16: bool | None = None, runtime: str = "torch") -> None:
+        runtime = resolved(runtime)
         self.model = with_runtime(model, runtime)
         self.tokenizer = tokenizer or load_tokenizer()
         if runtime == "torch" and (bfloat16_is_fast() if bfloat16 is None else bfloat16):

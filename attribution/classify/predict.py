@@ -10,7 +10,7 @@ import torch
 
 from attribution.classify.model import Example, MultiTaskModel, encode
 from attribution.encoder import autocast, bfloat16_is_fast, load_tokenizer
-from attribution.encoder.runtime import with_runtime
+from attribution.encoder.runtime import resolved, with_runtime
 
 # Sentences per forward pass in torch: 16 is as fast per sentence as 64. ONNX Runtime takes one
 # at a time: as fast per word piece as 16, no padding, a few MB of working memory instead of 50
@@ -37,6 +37,7 @@ class Outputs:
 
 class Predictor:
     def __init__(self, model: MultiTaskModel, tokenizer=None, bfloat16: bool | None = None, runtime: str = "torch") -> None:
+        runtime = resolved(runtime)
         self.model = with_runtime(model, runtime)
         self.tokenizer = tokenizer or load_tokenizer()
         # bfloat16 where the CPU is fast at it (None) and torch runs the encoder
