@@ -290,9 +290,9 @@ sample; news: accuracy and macro-F1 (over the labels dev has) on the team's dev 
 
 The temperatures are fitted on the same dev sets the ECE is reported on; the held-out test
 articles (`attribution evaluate sentences ... --split test`) give an unbiased check."""),
-        Section("How annotate runs it", """`annotate` runs this model in ONNX Runtime with int8 weights (a scale per output channel) and
-dynamic int8 activations (`runtime: onnx-int8` in pipeline.yaml); the dev scores above are of
-the float32 model in torch. Compare the two in the pipeline with `attribution evaluate sentences
+        Section("How annotate runs it", """`annotate` runs this model in ONNX Runtime with int8 weights (a scale per output channel; the
+first layer and the query and key projections stay float32) and dynamic int8 activations
+(`runtime: onnx-int8` in pipeline.yaml); the dev scores above are of the float32 model in torch. Compare the two in the pipeline with `attribution evaluate sentences
 ... --split dev` and `--runtime torch`."""),
         Section("Limits", """Trained on news of the Russia-Ukraine war (speaker labels) and on general-domain corpora for
 factuality and hedging; other topics' speakers are less well covered. The speaker head sees
