@@ -43,6 +43,11 @@ class SentenceLabel:
     named: bool | None = None
     cues: list[CueLabel] = field(default_factory=list)
     boilerplate: bool = False
+    # The reporting cue and the content of the sentence's main attribution, inside the sentence
+    # (a content that goes on into the next sentence is labeled there too); None and [] where
+    # the sentence has none, or its label predates them.
+    cue: tuple[int, int] | None = None
+    content: list[tuple[int, int]] = field(default_factory=list)
     annotator: str = ""
     time: str = ""
 
@@ -53,7 +58,8 @@ class SentenceLabel:
             raise ValueError(f"unknown certainty label {self.certainty!r}")
         if not 0 <= self.start < self.end:
             raise ValueError(f"bad sentence offsets {self.start}-{self.end}")
-        spans = [c for c in self.cues] + ([CueLabel(*self.source, "source")] if self.source else [])
+        spans = [c for c in self.cues] + [CueLabel(*span, role) for role, span in (("source", self.source), ("cue", self.cue)) if span]
+        spans += [CueLabel(*span, "content") for span in self.content]
         for span in spans:
             if not self.start <= span.start < span.end <= self.end:
                 raise ValueError(f"span {span.start}-{span.end} lies outside its sentence")
@@ -65,11 +71,13 @@ class SentenceLabel:
         record = asdict(self)
         record["format"] = FORMAT
         record["source"] = None if self.source is None else {"start": self.source[0], "end": self.source[1]}
+        record["cue"] = None if self.cue is None else {"start": self.cue[0], "end": self.cue[1]}
+        record["content"] = [{"start": start, "end": end} for start, end in self.content]
         return record
 
     @classmethod
     def from_json(cls, record: dict) -> SentenceLabel:
-        source = record.get("source")
+        source, cue = record.get("source"), record.get("cue")
         label = cls(
             article=record["article"],
             start=record["start"],
@@ -81,6 +89,8 @@ class SentenceLabel:
             named=record.get("named"),
             cues=[CueLabel(c["start"], c["end"], c["kind"]) for c in record.get("cues", [])],
             boilerplate=record.get("boilerplate", False),
+            cue=None if cue is None else (cue["start"], cue["end"]),
+            content=[(span["start"], span["end"]) for span in record.get("content", [])],
             annotator=record.get("annotator", ""),
             time=record.get("time", ""),
         )

@@ -40,7 +40,7 @@ from attribution.review.corpus import (
 from attribution.review.security import BodyLimit, SecurityHeaders, WriteGuard
 from attribution.review.store import AlreadyUndone, Decision, Store, UnknownEvent
 
-_CORRECTABLE = ("speaker", "certainty", "source", "named")
+_CORRECTABLE = ("speaker", "certainty", "source", "named", "cue", "content", "boilerplate")
 
 
 def regraded(article: ReviewArticle, sentence: ReviewSentence, label: SentenceLabel, policy: Policy) -> tuple[str, str]:
@@ -78,6 +78,8 @@ def sentence_state(article: ReviewArticle, sentence: ReviewSentence, decision: D
                                                       "text": article.text[label.source[0]:label.source[1]]},
         "named": label.named,
         "source_text": _source_text(article, label.source, label.named),
+        "cue": None if label.cue is None else {"start": label.cue[0], "end": label.cue[1], "text": article.text[label.cue[0]:label.cue[1]]},
+        "content": [{"start": start, "end": end, "text": article.text[start:end]} for start, end in label.content],
         "status": status,
         "status_text": status_text,
         "event": decision.event if decision else None,
@@ -86,7 +88,7 @@ def sentence_state(article: ReviewArticle, sentence: ReviewSentence, decision: D
         "confidence": sentence.confidence,
         "grade": grade_now,
         "reasons": reasons_now,
-        "boilerplate": sentence.predicted.boilerplate,
+        "boilerplate": label.boilerplate,
         "segments": segments(article.text, sentence.start, sentence.end, sentence.marks(label)),
     }
 
@@ -185,27 +187,32 @@ def create_app(corpus: Corpus, store: Store, *, token: str | None = None, review
         if not data:
             raise HTTPException(422, f"nothing to correct: give one of {', '.join(_CORRECTABLE)}")
         # Speaker and certainty labels are checked by SentenceLabel.validate when the store merges them.
-        if "named" in data and not isinstance(data["named"], bool):
-            raise HTTPException(422, "named must be true or false")
+        for flag in ("named", "boilerplate"):
+            if flag in data and not isinstance(data[flag], bool):
+                raise HTTPException(422, f"{flag} must be true or false")
         if data.get("source") is not None:
-            data["source"] = source_span(data["source"], article, sentence)
+            data["source"] = span_of(data["source"], "source", article, sentence)
             data.setdefault("named", False)  # a new source is anonymous until the reviewer says named
+        if data.get("cue") is not None:
+            data["cue"] = span_of(data["cue"], "cue", article, sentence)
+        if "content" in data:  # the reviewer's selection is the whole content in this sentence
+            data["content"] = [] if data["content"] is None else [span_of(data["content"], "content", article, sentence)]
         return data
 
-    def source_span(value: Any, article: ReviewArticle, sentence: ReviewSentence) -> tuple[int, int]:
+    def span_of(value: Any, field: str, article: ReviewArticle, sentence: ReviewSentence) -> tuple[int, int]:
         if not (isinstance(value, dict) and set(value) == {"start", "end"}
                 and all(type(value[k]) is int for k in ("start", "end"))):
-            raise HTTPException(422, 'source must be null or {"start": int, "end": int} (article offsets)')
+            raise HTTPException(422, f'{field} must be null or {{"start": int, "end": int}} (article offsets)')
         start, end = value["start"], value["end"]
         if not sentence.start <= start < end <= sentence.end:
-            raise HTTPException(422, f"source {start}-{end} lies outside sentence {sentence.id} ({sentence.start}-{sentence.end})")
+            raise HTTPException(422, f"{field} {start}-{end} lies outside sentence {sentence.id} ({sentence.start}-{sentence.end})")
         text = article.text
         while start < end and text[start].isspace():  # a mouse selection often takes a space along
             start += 1
         while end > start and text[end - 1].isspace():
             end -= 1
         if start == end:
-            raise HTTPException(422, "source selection holds only spaces")
+            raise HTTPException(422, f"{field} selection holds only spaces")
         return start, end
 
     async def index(request: Request) -> Response:

@@ -39,7 +39,6 @@ class ReviewSentence:
     reasons: list[str]
     facts: dict[str, Any]  # what the reliability policy tested (the record's), for re-grading a correction
     fill: dict[str, str]
-    cue: tuple[int, int] | None  # the reporting cue of the attribution that decided the speaker
 
     @property
     def key(self) -> tuple[str, int, int, str]:
@@ -52,10 +51,11 @@ class ReviewSentence:
         return min(self.speaker_score, self.certainty_score)
 
     def marks(self, label: SentenceLabel) -> list[Mark]:
-        """Source, reporting cue and hedge cues of a label (predicted or corrected) to highlight."""
+        """Source, reporting cue, content and hedge cues of a label (predicted or corrected) to highlight."""
         marks = [Mark(c.start, c.end, f"hedge {c.kind}", f"{c.kind} cue") for c in label.cues]
-        if self.cue:
-            marks.append(Mark(*self.cue, "acue", "reporting cue"))
+        marks += [Mark(start, end, "acontent", "content") for start, end in label.content]
+        if label.cue:
+            marks.append(Mark(*label.cue, "acue", "reporting cue"))
         if label.source:
             marks.append(Mark(*label.source, "src", "source"))
         return marks
@@ -112,6 +112,9 @@ def article_from_record(record: dict) -> ReviewArticle:
             named=decided_by.get("named") if source and decided_by else None,
             cues=[CueLabel(c["start"], c["end"], c["kind"]) for c in s.get("cues", []) if _inside(c, start, end)],
             boilerplate=bool(s.get("boilerplate", False)),
+            cue=_inside(decided_by["cue"], start, end) if decided_by else None,
+            content=[(max(start, c["start"]), min(end, c["end"])) for c in (decided_by or {}).get("content", [])
+                     if max(start, c["start"]) < min(end, c["end"])],  # the content's part in this sentence
         )
         predicted.validate()
         reliability = s.get("reliability") or {}
@@ -122,7 +125,6 @@ def article_from_record(record: dict) -> ReviewArticle:
             certainty_score=float(certainty.get("probability", certainty.get("score", 1.0))),
             grade=reliability.get("grade", ""), reasons=list(reliability.get("reasons", [])),
             facts=dict(reliability.get("facts", {})), fill=dict(reliability.get("fill", {})),
-            cue=_inside(decided_by["cue"], start, end) if decided_by else None,
         ))
     meta = record.get("meta") or {}
     labeler = (record.get("provenance") or {}).get("labeler", "unknown")

@@ -37,7 +37,7 @@ def labeling_config() -> str:
     ElementTree.SubElement(view, "Header", value="$article")
     ElementTree.SubElement(view, "Text", name="context", value="$context")
     ElementTree.SubElement(view, "Text", name=TEXT, value="$text")
-    spans = {"source": ["source"], "cues": list(CUE_KINDS)}
+    spans = {"source": ["source"], "attribution": ["cue", "content"], "cues": list(CUE_KINDS)}
     choices = {"speaker": SPEAKER_LABELS, "certainty": CERTAINTY_LABELS, "named": (NAMED, ANONYMOUS), "boilerplate": ("boilerplate",)}
     for name, values in spans.items():
         tag = ElementTree.SubElement(view, "Labels", name=name, toName=TEXT)
@@ -57,7 +57,8 @@ def _choice(name: str, value: str) -> dict[str, Any]:
 
 
 def _span(name: str, number: int, start: int, end: int, sentence_text: str, label: str) -> dict[str, Any]:
-    return {"id": f"{name}{number}", "from_name": name, "to_name": TEXT, "type": "labels",
+    """A span result of the Labels tag `name`, labeled `label`."""
+    return {"id": f"{name}-{label}{number}", "from_name": name, "to_name": TEXT, "type": "labels",
             "value": {"start": start, "end": end, "text": sentence_text[start:end], "labels": [label]}}
 
 
@@ -70,6 +71,10 @@ def results(label: SentenceLabel, sentence_text: str) -> list[dict[str, Any]]:
         found.append(_choice("boilerplate", "boilerplate"))
     if label.source:
         found.append(_span("source", 0, label.source[0] - label.start, label.source[1] - label.start, sentence_text, "source"))
+    if label.cue:
+        found.append(_span("attribution", 0, label.cue[0] - label.start, label.cue[1] - label.start, sentence_text, "cue"))
+    for number, (start, end) in enumerate(label.content):
+        found.append(_span("attribution", number, start - label.start, end - label.start, sentence_text, "content"))
     for number, cue in enumerate(label.cues):
         found.append(_span("cues", number, cue.start - label.start, cue.end - label.start, sentence_text, cue.kind))
     return found
@@ -132,8 +137,10 @@ def label_from_task(task: dict, annotator: str | None = None) -> SentenceLabel |
         if len(picked.get(required, [])) != 1:
             raise ValueError(f"the annotation needs exactly one {required} choice")
     sources = [(s, e) for name, s, e, _ in spans if name == "source"]
-    if len(sources) > 1:
-        raise ValueError("the annotation marks more than one source")
+    cues = [(s, e) for name, s, e, kind in spans if name == "attribution" and kind == "cue"]
+    for role, found in (("source", sources), ("reporting cue", cues)):
+        if len(found) > 1:
+            raise ValueError(f"the annotation marks more than one {role}")
     named = picked.get("named", [None])[0]
     label = SentenceLabel(
         article=data["article"], start=start, end=data["end"], sha1=data["sha1"],
@@ -142,6 +149,8 @@ def label_from_task(task: dict, annotator: str | None = None) -> SentenceLabel |
         named=None if named is None else named == NAMED,
         cues=sorted((CueLabel(s, e, kind) for name, s, e, kind in spans if name == "cues"), key=lambda c: (c.start, c.end)),
         boilerplate="boilerplate" in picked.get("boilerplate", []),
+        cue=cues[0] if cues else None,
+        content=sorted((s, e) for name, s, e, kind in spans if name == "attribution" and kind == "content"),
         annotator=annotator or _annotator(annotation),
         time=str(annotation.get("updated_at") or annotation.get("created_at") or ""),
     )

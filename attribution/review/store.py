@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS events (
     named INTEGER,
     cues TEXT NOT NULL DEFAULT '[]',
     boilerplate INTEGER NOT NULL DEFAULT 0,
+    spans TEXT NOT NULL DEFAULT '{}',   -- the main attribution's cue and content: {"cue": [s, e], "content": [[s, e], ...]}
     target INTEGER REFERENCES events (id),  -- the decision an undo takes back
     reviewer TEXT NOT NULL,
     time TEXT NOT NULL
@@ -78,12 +79,14 @@ def utc_now() -> str:
 
 
 def _decision(row: sqlite3.Row) -> Decision:
+    spans = json.loads(row["spans"])
     source = None if row["source_start"] is None else (row["source_start"], row["source_end"])
     label = SentenceLabel(
         article=row["article"], start=row["sentence_start"], end=row["sentence_end"], sha1=row["sha1"],
         speaker=row["speaker"], certainty=row["certainty"], source=source,
         named=None if row["named"] is None else bool(row["named"]),
         cues=[CueLabel(**c) for c in json.loads(row["cues"])], boilerplate=bool(row["boilerplate"]),
+        cue=tuple(spans["cue"]) if spans.get("cue") else None, content=[tuple(span) for span in spans.get("content", [])],
         annotator=row["reviewer"], time=row["time"],
     )
     return Decision(row["id"], row["action"], row["sentence"], label)
@@ -100,6 +103,9 @@ class Store:
             # the last connection to a WAL database checkpoints it, which would cost every write.
             self._writer = self._open(check_same_thread=False)
             self._writer.executescript(_SCHEMA)
+            columns = {row["name"] for row in self._writer.execute("PRAGMA table_info(events)")}
+            if "spans" not in columns:  # a database from before spans were reviewed
+                self._writer.execute("ALTER TABLE events ADD COLUMN spans TEXT NOT NULL DEFAULT '{}'")
         except sqlite3.Error as error:
             raise ValueError(f"cannot use {self.path} as the review database: {error}") from None
 
@@ -164,11 +170,11 @@ class Store:
             label.validate()
             cursor = db.execute(
                 "INSERT INTO events (action, article, sentence, sentence_start, sentence_end, sha1, speaker, certainty,"
-                " source_start, source_end, named, cues, boilerplate, reviewer, time)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " source_start, source_end, named, cues, boilerplate, spans, reviewer, time)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (action, label.article, sentence, label.start, label.end, label.sha1, label.speaker, label.certainty,
                  *(label.source or (None, None)), label.named, json.dumps([vars(c) for c in label.cues]),
-                 label.boilerplate, reviewer, label.time),
+                 label.boilerplate, json.dumps({"cue": label.cue, "content": label.content}), reviewer, label.time),
             )
             return Decision(cursor.lastrowid, action, sentence, label)
 

@@ -67,11 +67,14 @@ def test_tasks_carry_sentence_predictions_and_the_interface_names_every_label(re
     assert by_name[("certainty", "choices")] == {"choices": ["certain"]}
     assert by_name[("named", "choices")] == {"choices": ["anonymous"]}
     assert by_name[("source", "labels")] == {"start": 13, "end": 26, "text": "a US official", "labels": ["source"]}
+    spans = [r["value"] for r in prediction["result"] if r["from_name"] == "attribution"]
+    assert [(v["text"], v["labels"]) for v in spans][0] == ("According to", ["cue"])
+    assert spans[1]["labels"] == ["content"] and spans[1]["text"].endswith("in the coming days")
     assert "annotations" not in task
     config = ElementTree.fromstring(config_file.read_text(encoding="utf-8"))
     choices = {c.get("name"): [x.get("value") for x in c] for c in config.iter("Choices")}
     assert choices["speaker"] == list(SPEAKER_LABELS) and choices["certainty"] == list(CERTAINTY_LABELS)
-    assert {labels.get("name") for labels in config.iter("Labels")} == {"source", "cues"}
+    assert {labels.get("name") for labels in config.iter("Labels")} == {"source", "attribution", "cues"}
 
 
 def label_studio_export(text: str, result: list[dict], **annotation) -> list[dict]:

@@ -47,7 +47,8 @@ def test_article_page_shows_speaker_certainty_grade_source_and_cue(client):
     assert re.search(r'class="grade"[^>]*>D2<', item)
     assert '<span class="src" title="source">a US official</span>' in item
     assert re.search(r'<span class="acue[^"]*"[^>]*>According to</span>', item)
-    assert re.search(r'<span class="hedge approximator"[^>]*>tens of thousands</span>', item)
+    assert re.search(r'<span class="[^"]*hedge approximator[^"]*"[^>]*>tens of thousands</span>', item)  # inside the content
+    assert re.search(r'<span class="acontent"[^>]*>[^<]*in the Kursk region in the coming days</span>', item)
     # The keyboard panel lists a key for every speaker label.
     assert 'data-key="3" data-correct="speaker" data-value="ukrainian_military"' in response.text
 
@@ -82,6 +83,43 @@ def test_source_from_a_selection_is_trimmed_and_anonymous_until_marked_named(cli
     assert (cleared["source"], cleared["named"]) == (None, None)
 
 
+def test_cue_content_and_boilerplate_corrections_reach_the_labels(client, corpus, store):
+    article = corpus.get(A001)
+    s7 = article.sentences[7]  # "CNN has reached out to the Ukrainian government for a statement on the matter."
+    cue, content = "has reached out to", "for a statement on the matter"
+    cue_at, content_at = article.text.index(cue, s7.start), article.text.index(content, s7.start)
+    answer = post(client, decide_url(A001, 7, "correct"), {"reviewer": "ann", "cue": {"start": cue_at, "end": cue_at + len(cue)},
+                                                            "content": {"start": content_at, "end": content_at + len(content)}})
+    assert answer.status_code == 200, answer.text
+    state = answer.json()
+    assert state["cue"]["text"] == cue and [c["text"] for c in state["content"]] == [content]
+    assert {"text": cue, "classes": "acue", "title": "reporting cue"} in state["segments"]
+    assert {"text": content, "classes": "acontent", "title": "content"} in state["segments"]
+    furniture = post(client, decide_url(A001, 7, "correct"), {"reviewer": "ann", "boilerplate": True}).json()
+    assert furniture["boilerplate"] is True and furniture["cue"]["text"] == cue  # the spans stand
+    [label] = store.labels()
+    assert (label.cue, label.content, label.boilerplate) == ((cue_at, cue_at + len(cue)), [(content_at, content_at + len(content))], True)
+    cleared = post(client, decide_url(A001, 7, "correct"), {"reviewer": "ann", "cue": None, "content": None}).json()
+    assert (cleared["cue"], cleared["content"]) == (None, [])
+
+
+def test_a_database_from_before_span_corrections_opens_and_keeps_its_decisions(tmp_path):
+    import sqlite3
+
+    from attribution.review.store import Store
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # the events table as it was, with one correction in it
+        db.executescript("""CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, action TEXT NOT NULL, article TEXT NOT NULL,
+            sentence INTEGER NOT NULL, sentence_start INTEGER NOT NULL, sentence_end INTEGER NOT NULL, sha1 TEXT NOT NULL,
+            speaker TEXT, certainty TEXT, source_start INTEGER, source_end INTEGER, named INTEGER, cues TEXT NOT NULL DEFAULT '[]',
+            boilerplate INTEGER NOT NULL DEFAULT 0, target INTEGER, reviewer TEXT NOT NULL, time TEXT NOT NULL);
+            INSERT INTO events (action, article, sentence, sentence_start, sentence_end, sha1, speaker, certainty, reviewer, time)
+            VALUES ('correct', 'a1', 0, 0, 20, 'abc', 'media', 'certain', 'ann', '2026-01-01T00:00:00+00:00');""")
+    [label] = Store(path).labels()
+    assert (label.speaker, label.cue, label.content) == ("media", None, [])
+
+
 def test_accept_confirms_the_prediction_and_undo_takes_it_back(client, store):
     accepted = post(client, decide_url(A001, 8, "accept"), {"reviewer": "bob"}).json()
     assert (accepted["status"], accepted["speaker"]) == ("accepted", "ukrainian_military")
@@ -114,6 +152,9 @@ def test_next_goes_least_confident_first_skipping_reviewed_sentences(client, cor
     ({"reviewer": "ann", "colour": "red"}, "unknown field 'colour'"),
     ({"reviewer": "ann", "source": {"start": 0, "end": 5}}, "lies outside sentence 4"),
     ({"reviewer": "ann", "named": "yes"}, "named must be true or false"),
+    ({"reviewer": "ann", "boilerplate": "yes"}, "boilerplate must be true or false"),
+    ({"reviewer": "ann", "cue": {"start": 0, "end": 5}}, "cue 0-5 lies outside sentence 4"),
+    ({"reviewer": "ann", "content": [1, 2]}, "content must be null or"),
     ({"reviewer": "ann"}, "nothing to correct"),
     ({"speaker": "media"}, "reviewer must be your name"),
     ({"reviewer": "   ", "speaker": "media"}, "reviewer must be your name"),

@@ -146,6 +146,26 @@ def test_source_from_mouse_selection_accept_undo_and_next(server, page, corpus):
     assert page.problems == []
 
 
+def test_cue_and_content_from_mouse_selections_and_boilerplate_by_key(server, page, corpus):
+    base, store = server
+    page.goto(f"{base}/articles/{A001}#s7")
+    page.fill("#reviewer", "Dana")
+    page.locator("#s7 .text").click()
+    select(page, 7, "has reached out to")
+    page.keyboard.press("v")
+    expect(page.locator("#s7 .acue")).to_have_text("has reached out to")
+    select(page, 7, "for a statement on the matter")
+    page.keyboard.press("t")
+    expect(page.locator("#s7 .acontent")).to_have_text("for a statement on the matter")
+    page.keyboard.press("b")
+    expect(page.locator("#s7")).to_have_class(re.compile(r"\bboilerplate\b"))
+    [label] = store.labels()
+    text = corpus.get(A001).text
+    assert text[label.cue[0] : label.cue[1]] == "has reached out to" and label.boilerplate
+    assert [text[start:end] for start, end in label.content] == ["for a statement on the matter"]
+    assert page.problems == []
+
+
 def test_hostile_article_runs_no_script_and_offsets_count_code_points(server, page, corpus):
     base, store = server
     page.goto(f"{base}/articles/{HOSTILE_ID}")

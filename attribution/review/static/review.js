@@ -67,6 +67,7 @@
     item.classList.add(state.status);
     item.dataset.event = state.event === null ? "" : String(state.event);
     item.dataset.named = JSON.stringify(state.named);
+    item.classList.toggle("boilerplate", state.boilerplate);
     for (const field of ["speaker", "certainty", "source_text", "status_text"]) {
       item.querySelector(`[data-field="${field}"]`).textContent = state[field];
     }
@@ -152,6 +153,19 @@
     else location.assign(answer.url);
   }
 
+  // A selection inside one sentence becomes that sentence's source, cue or content.
+  function spanFromSelection(field, what) {
+    const span = selectedSpan();
+    if (!span) {
+      say(`Select ${what} inside one sentence first.`, true);
+      return;
+    }
+    setCurrent(span.item);
+    const offset = Number(span.item.dataset.start);
+    window.getSelection().removeAllRanges();
+    return decide("correct", { [field]: { start: offset + span.start, end: offset + span.end } });
+  }
+
   const actions = {
     accept: () => decide("accept"),
     undo,
@@ -163,18 +177,11 @@
       const next = certaintyOrder[(certaintyOrder.indexOf(shown) + 1) % certaintyOrder.length];
       return decide("correct", { certainty: next });
     },
-    source_from_selection: () => {
-      const span = selectedSpan();
-      if (!span) {
-        say("Select the source's words inside one sentence first.", true);
-        return;
-      }
-      setCurrent(span.item);
-      const offset = Number(span.item.dataset.start);
-      window.getSelection().removeAllRanges();
-      return decide("correct", { source: { start: offset + span.start, end: offset + span.end } });
-    },
+    source_from_selection: () => spanFromSelection("source", "the source's words"),
+    cue_from_selection: () => spanFromSelection("cue", "the reporting cue"),
+    content_from_selection: () => spanFromSelection("content", "what is reported"),
     no_source: () => decide("correct", { source: null }),
+    toggle_boilerplate: () => decide("correct", { boilerplate: !current.classList.contains("boilerplate") }),
     toggle_named: () => {
       if (JSON.parse(current.dataset.named) === null) {
         say("This sentence has no source to call named or anonymous.", true);
@@ -190,7 +197,7 @@
   }
 
   document.getElementById("panel").addEventListener("mousedown", (event) => {
-    if (event.target.closest("button")) event.preventDefault(); // keep the text selection for "source"
+    if (event.target.closest("button")) event.preventDefault(); // keep the text selection for the span buttons
   });
   document.getElementById("panel").addEventListener("click", (event) => {
     const button = event.target.closest("button");
