@@ -579,9 +579,12 @@ def train_spans_command(
     max_articles: int = typer.Option(0, help="Train on the first N articles only (0: all)."),
     tagger_steps: int = typer.Option(0, help="Stop each tagger after N steps (0: its recipe's epochs)."),
     threads: int = typer.Option(0, help="Torch threads (0: torch's default)."),
+    labels: list[Path] = typer.Option([], "--labels", help="Reviewed labels whose cue and content spans to train on too (`labels export`)."),
+    corpus: Path = typer.Option(DEFAULT_SHARED / "war_news" / "articles", help="The labeled articles' texts as ID.txt (with --labels)."),
+    previous: Path | None = typer.Option(None, help="The span model to score on dev before training, with --labels (default: the shipped one)."),
     config: Path | None = CONFIG_OPTION,
 ) -> None:
-    """Train the span model's two contextual taggers on PolNeAR train; score it on dev."""
+    """Train the span model's two contextual taggers on PolNeAR train (and reviewed spans); score it on dev."""
     from attribution.train.spans import TrainConfig, run_training
     from attribution.train.taggers import load_recipes
 
@@ -589,7 +592,8 @@ def train_spans_command(
         import torch
 
         torch.set_num_threads(threads)
-    run_training(polnear, out, parses, TrainConfig(max_articles=max_articles, taggers=load_recipes(tagger_steps)), err, config)
+    run_training(polnear, out, parses, TrainConfig(max_articles=max_articles, taggers=load_recipes(tagger_steps)), err, config,
+                 labels, corpus, previous)
 
 
 app.command()(review)

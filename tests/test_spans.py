@@ -89,6 +89,68 @@ def test_train_spans_on_a_tiny_corpus_is_reproducible_and_annotates(tmp_path: Pa
     assert scores["articles"] == len(ARTICLES)
 
 
+REVIEWED_TEXT = ("The ministry said on Friday that the convoy had reached the port.\n\n"
+                 "Talks resumed, a spokesman announced, after a pause of two weeks.\n")
+
+
+def _reviewed_labels(tmp_path: Path) -> tuple[Path, Path]:
+    """A corpus folder with one article and labels of its two sentences: the second corrected."""
+    from attribution.labels import SentenceLabel, sentence_hash, write_labels
+
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "r1.txt").write_text(REVIEWED_TEXT, encoding="utf-8")
+    first_end = REVIEWED_TEXT.index("\n")
+    second = REVIEWED_TEXT.index("Talks")
+
+    def at(words: str) -> tuple[int, int]:
+        start = REVIEWED_TEXT.index(words)
+        return start, start + len(words)
+
+    sentences = [(0, first_end, None, [], None), (second, len(REVIEWED_TEXT) - 1, at("announced"),
+                                                  [at("Talks resumed"), at("after a pause of two weeks")], at("a spokesman"))]
+    labels = [SentenceLabel("r1", start, end, sentence_hash(REVIEWED_TEXT[start:end]), "other_official", "certain", source=source,
+                            named=False if source else None, cue=cue, content=content, annotator="ann")
+              for start, end, cue, content, source in sentences]
+    path = tmp_path / "reviewed.jsonl"
+    write_labels(path, labels)
+    return path, texts
+
+
+def test_reviewed_spans_become_one_sentence_training_articles(tmp_path: Path) -> None:
+    from attribution.train.spans import reviewed_attributions
+
+    labels, texts = _reviewed_labels(tmp_path)
+    [article] = reviewed_attributions([labels], texts)  # the first label has no cue: nothing to learn from it
+    assert article.text == "Talks resumed, a spokesman announced, after a pause of two weeks."
+    [gold] = article.attributions
+    assert [article.text[s:e] for s, e in gold.cue] == ["announced"]
+    assert [article.text[s:e] for s, e in gold.content] == ["Talks resumed", "after a pause of two weeks"]
+    assert [article.text[s:e] for s, e in gold.source] == ["a spokesman"]
+    (texts / "r1.txt").write_text(REVIEWED_TEXT.replace("Talks", "Taiks"), encoding="utf-8")
+    assert reviewed_attributions([labels], texts) == []  # the text changed since: its labels are not applied
+    (texts / "r1.txt").unlink()
+    with pytest.raises(FileNotFoundError, match="r1.txt"):
+        reviewed_attributions([labels], texts)
+
+
+@pytest.mark.slow
+def test_train_spans_with_reviewed_labels_reports_dev_before_and_after(tmp_path: Path) -> None:
+    pytest.importorskip("peft", reason="training the taggers needs peft (pip install -e '.[train]')")
+    corpus = write_brat(tmp_path / "polnear")
+    labels, texts = _reviewed_labels(tmp_path)
+    out = tmp_path / "model"
+    result = CliRunner().invoke(app, ["train", "spans", "--polnear", str(corpus), "--out", str(out), "--tagger-steps", "2",
+                                      "--threads", "1", "--labels", str(labels), "--corpus", str(texts)])
+    assert result.exit_code == 0, result.output
+    printed = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [next(iter(row)) for row in printed] == ["before", "after"]
+    assert {"source", "cue", "content", "attribution"} <= set(printed[1]["after"])
+    config = json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))
+    assert config["data"]["reviewed_sentences"] == 1 and config["data"]["attributions"] == len(GOLD) + 1
+    assert "1 reviewed sentences" in (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
 def test_spans_from_bio_starts_a_run_at_a_stray_inside_label() -> None:
     assert spans_from_bio(["O", "B", "I", "O", "I", "B"], 10) == [[11, 12], [14], [15]]
 

@@ -1,4 +1,5 @@
-"""`attribution train spans`: train the span model's two contextual taggers on PolNeAR.
+"""`attribution train spans`: train the span model's two contextual taggers on PolNeAR, and on
+the spans reviewers corrected (`--labels`).
 
 Reads PolNeAR's train split (one annotator per article; its BRAT files are read directly, as
 `datasets` has no reader for them), parses it once (parses are kept in a folder outside the
@@ -25,9 +26,10 @@ from rich.progress import (
 
 from attribution.attribute.spans import CONFIG_FILE
 from attribution.attribute.tagger import ROLE_TAGGER, SENTENCE_TAGGER
-from attribution.corpora.polnear import GoldArticle, read_corpus
+from attribution.corpora.polnear import GoldArticle, GoldAttribution, read_corpus, read_text
 from attribution.document import Article
 from attribution.evaluate.polnear import evaluate_polnear
+from attribution.labels import read_labels
 from attribution.pipeline import Pipeline, read_config
 from attribution.train.card import Section, table, write_card
 from attribution.train.taggers import TaggerRecipe, load_recipes, save_tagger, train_tagger
@@ -50,10 +52,43 @@ def parsed_corpus(folder: Path, pipeline: Pipeline, parses: Path | None, limit: 
     return list(zip(gold, pipeline.parse([Article(g.id, g.text) for g in gold], parses)))
 
 
-def train_spans(polnear: Path, out: Path, pipeline: Pipeline, parses: Path | None, config: TrainConfig) -> dict:
-    """Train on `polnear/train`, write the model to `out`; returns the model's config."""
+def reviewed_attributions(labels: list[Path], texts: Path) -> list[GoldArticle]:
+    """The labeled sentences with a reporting cue and a content (review corrections), each as an
+    article of its own: the sentence, with that attribution. A label gives only the sentence's
+    main attribution, so no other text around it is taken for a sentence without any; labels
+    whose article text changed since (hash) and page furniture are left out."""
+    found, read = [], {}
+    for path in labels:
+        for label in read_labels(path):
+            if label.cue is None or not label.content or label.boilerplate:
+                continue
+            if label.article not in read:
+                text_path = texts / f"{label.article}.txt"
+                if not text_path.is_file():
+                    raise FileNotFoundError(f"{text_path}: the text of labeled article {label.article} is missing (pass --corpus)")
+                read[label.article] = read_text(text_path)
+            text = read[label.article]
+            if not label.matches(text):
+                continue
+            start = label.start
+
+            def moved(span: tuple[int, int], start: int = start) -> tuple[int, int]:
+                return span[0] - start, span[1] - start
+
+            attribution = GoldAttribution((moved(label.cue),), tuple(moved(span) for span in label.content),
+                                          (moved(label.source),) if label.source else None)
+            found.append(GoldArticle(f"{label.article}@{start}", text[start : label.end], label.annotator, (attribution,)))
+    return found
+
+
+def train_spans(polnear: Path, out: Path, pipeline: Pipeline, parses: Path | None, config: TrainConfig,
+                reviewed: list[GoldArticle] | None = None) -> dict:
+    """Train on `polnear/train` and the `reviewed` sentences, write the model to `out`; returns
+    the model's config."""
     out.mkdir(parents=True, exist_ok=True)
     corpus = parsed_corpus(polnear / "train", pipeline, parses / "train" if parses else None, config.max_articles)
+    reviewed = reviewed or []
+    corpus += list(zip(reviewed, pipeline.parse([Article(g.id, g.text) for g in reviewed])))
     logs = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as progress:
         for tagger_config in (SENTENCE_TAGGER, ROLE_TAGGER):
@@ -66,7 +101,8 @@ def train_spans(polnear: Path, out: Path, pipeline: Pipeline, parses: Path | Non
         "name": "spans",
         "version": hashlib.sha256(b"".join((out / name).read_bytes() for name in model_files(out))).hexdigest()[:12],
         "tagger_training": logs,
-        "data": {"corpus": "PolNeAR v1.0.0 train", "articles": len(corpus), "attributions": sum(len(g.attributions) for g, _ in corpus)},
+        "data": {"corpus": "PolNeAR v1.0.0 train", "articles": len(corpus) - len(reviewed),
+                 "attributions": sum(len(g.attributions) for g, _ in corpus), "reviewed_sentences": len(reviewed)},
         "parser": pipeline.parser.version,
         "python": platform.python_version(),
     }
@@ -74,18 +110,30 @@ def train_spans(polnear: Path, out: Path, pipeline: Pipeline, parses: Path | Non
     return model_config
 
 
-def run_training(polnear: Path, out: Path, parses: Path | None, config: TrainConfig, console, pipeline_config=None) -> dict:
-    """Train, score on dev when PolNeAR has it, and write the model card; returns the dev scores."""
+def run_training(polnear: Path, out: Path, parses: Path | None, config: TrainConfig, console, pipeline_config=None,
+                 labels: list[Path] | None = None, texts: Path | None = None, previous: Path | None = None) -> dict:
+    """Train, score on dev when PolNeAR has it, and write the model card; returns the dev scores.
+    With `labels` (their articles' texts in `texts`), the reviewed spans are trained on too, and
+    the `previous` model (default: the shipped one) is scored on dev first, for before and after."""
     base = read_config(pipeline_config)
-    model_config = train_spans(polnear, out, Pipeline(base, only="rules"), parses, config)
+    reviewed = reviewed_attributions(labels, texts) if labels else []
+    if labels:
+        console.print(f"reviewed sentences with a cue and a content: {len(reviewed)}")
+    has_dev = (polnear / "dev" / "text").is_dir()
+    dev_parses = parses / "dev" if parses else None
+    if labels and has_dev:
+        before = evaluate_polnear(polnear / "dev", Pipeline(base, spans=str(previous) if previous else "shipped"), workers=1, parses=dev_parses)
+        print(json.dumps({"before": {k: before[k] for k in ("source", "cue", "content", "attribution")}}))
+    model_config = train_spans(polnear, out, Pipeline(base, only="rules"), parses, config, reviewed)
     console.print(f"trained -> {out}")
     dev_scores = {}
-    if (polnear / "dev" / "text").is_dir():
+    if has_dev:
         for only in ("model", None):  # the model alone, and with the rules as annotate runs it
-            scores = evaluate_polnear(polnear / "dev", Pipeline(base, spans=out, only=only), workers=1,
-                                      parses=parses / "dev" if parses else None)
+            scores = evaluate_polnear(polnear / "dev", Pipeline(base, spans=out, only=only), workers=1, parses=dev_parses)
             dev_scores[only or "rules + model"] = scores
             console.print(f"dev, {only or 'rules + model'}: {json.dumps({k: scores[k] for k in ('source', 'cue', 'content', 'attribution')})}")
+        if labels:
+            print(json.dumps({"after": {k: dev_scores["rules + model"][k] for k in ("source", "cue", "content", "attribution")}}))
     write_spans_card(out, model_config, dev_scores)
     return dev_scores
 
@@ -109,8 +157,9 @@ def write_spans_card(out: Path, model_config: dict, dev_scores: dict[str, dict],
     data = model_config["data"]
     sections = [
         Section("Training data", f"""{data['corpus']} (Newell, Margolin & Ruths 2018; research use, texts not
-redistributed): {data['articles']} articles, {data['attributions']} attributions, one annotator
-per article (the first annotation file in name order). Parser: {model_config['parser']}."""),
+redistributed): {data['articles']} articles, one annotator per article (the first annotation
+file in name order){_reviewed_note(data.get('reviewed_sentences', 0))}; {data['attributions']} attributions in all. Parser:
+{model_config['parser']}."""),
         Section("Training", f"""{training}
 
 Recipes: `attribution/resources/span_taggers.yaml`. Fixed seeds: a rerun on the same machine and
@@ -133,3 +182,7 @@ their auxiliaries and particles, whole constituents under the cue, the subject t
 coordinated verb or a participle shares, a source's head with the words before it, whole
 quotes (also where a content holds the end of a quote its cue follows, or the start of one
 that opens after it).""", sections, [*model_files(out), CONFIG_FILE], command)
+
+
+def _reviewed_note(count: int) -> str:
+    return f", and {count} reviewed sentences (`--labels`: a corrected cue and content each)" if count else ""
