@@ -26,7 +26,6 @@ class ModelLabeler:
         if speaker_from not in ("entities", "model"):
             raise ValueError(f"label: speaker_from must be 'entities' or 'model', not {speaker_from!r}")
         self.speaker_from = speaker_from
-        self.runtime = runtime
         self.folder = Path(folder)
         if not (self.folder / WEIGHTS).is_file() or not (self.folder / CONFIG).is_file():
             raise FileNotFoundError(f"{self.folder}: no classifier here (expected {CONFIG} and {WEIGHTS})")

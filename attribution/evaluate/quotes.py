@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from attribution.attribute.category import CATEGORIES
+from attribution.evaluate.polnear import overlap
 
 THRESHOLDS = (0.3, 0.8)
 _OFFSETS = re.compile(r"^\s*[\(\[]?\s*(\d+)\s*,\s*(\d+)\s*[\)\]]?\s*$")
@@ -87,12 +88,11 @@ def predicted_quotes(record: dict[str, Any], kinds: frozenset[str]) -> list[dict
 
 def _covered(gold: Range, spans: list[Range]) -> float:
     """The share of the gold range's characters inside the spans."""
-    inside = sum(max(0, min(gold[1], end) - max(gold[0], start)) for start, end in spans)
-    return inside / (gold[1] - gold[0])
+    return overlap((gold,), tuple(spans)) / (gold[1] - gold[0])
 
 
 def _overlap(a: Range | None, b: Range | None) -> bool:
-    return a is not None and b is not None and min(a[1], b[1]) > max(a[0], b[0])
+    return a is not None and b is not None and overlap((a,), (b,)) > 0
 
 
 def _matches(gold: list[dict], predicted: list[dict]) -> list[tuple[float, int, int]]:

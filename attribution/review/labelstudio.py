@@ -137,8 +137,8 @@ def label_from_task(task: dict, annotator: str | None = None) -> SentenceLabel |
         if len(picked.get(required, [])) != 1:
             raise ValueError(f"the annotation needs exactly one {required} choice")
     sources = [(s, e) for name, s, e, _ in spans if name == "source"]
-    cues = [(s, e) for name, s, e, kind in spans if name == "attribution" and kind == "cue"]
-    for role, found in (("source", sources), ("reporting cue", cues)):
+    reporting_cues = [(s, e) for name, s, e, kind in spans if name == "attribution" and kind == "cue"]
+    for role, found in (("source", sources), ("reporting cue", reporting_cues)):
         if len(found) > 1:
             raise ValueError(f"the annotation marks more than one {role}")
     named = picked.get("named", [None])[0]
@@ -149,7 +149,7 @@ def label_from_task(task: dict, annotator: str | None = None) -> SentenceLabel |
         named=None if named is None else named == NAMED,
         cues=sorted((CueLabel(s, e, kind) for name, s, e, kind in spans if name == "cues"), key=lambda c: (c.start, c.end)),
         boilerplate="boilerplate" in picked.get("boilerplate", []),
-        cue=cues[0] if cues else None,
+        cue=reporting_cues[0] if reporting_cues else None,
         content=sorted((s, e) for name, s, e, kind in spans if name == "attribution" and kind == "content"),
         annotator=annotator or _annotator(annotation),
         time=str(annotation.get("updated_at") or annotation.get("created_at") or ""),

@@ -116,11 +116,16 @@ def select(page, sentence: int, words: str) -> None:
     }""", [sentence, words])
 
 
+def open_sentence(page, base: str, sentence: int) -> None:
+    """A001's page at `sentence`, made current, with the reviewer's name filled in."""
+    page.goto(f"{base}/articles/{A001}#s{sentence}")
+    page.fill("#reviewer", "Dana")
+    page.locator(f"#s{sentence} .text").click()
+
+
 def test_source_from_mouse_selection_accept_undo_and_next(server, page, corpus):
     base, store = server
-    page.goto(f"{base}/articles/{A001}#s7")
-    page.fill("#reviewer", "Dana")
-    page.locator("#s7 .text").click()
+    open_sentence(page, base, 7)
     select(page, 7, "the Ukrainian government")
     page.keyboard.press("s")
     expect(page.locator("#s7 .src")).to_have_text("the Ukrainian government")
@@ -148,9 +153,7 @@ def test_source_from_mouse_selection_accept_undo_and_next(server, page, corpus):
 
 def test_cue_and_content_from_mouse_selections_and_boilerplate_by_key(server, page, corpus):
     base, store = server
-    page.goto(f"{base}/articles/{A001}#s7")
-    page.fill("#reviewer", "Dana")
-    page.locator("#s7 .text").click()
+    open_sentence(page, base, 7)
     select(page, 7, "has reached out to")
     page.keyboard.press("v")
     expect(page.locator("#s7 .acue")).to_have_text("has reached out to")
