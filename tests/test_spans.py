@@ -72,18 +72,20 @@ def test_train_spans_on_a_tiny_corpus_is_reproducible_and_annotates(tmp_path: Pa
                                           str(tmp_path / "parses"), "--tagger-steps", "3", "--threads", "1"])
         assert result.exit_code == 0, result.output
         runs.append({name: load_file(out / f"{name}.safetensors") for name in ("tagger", "role_tagger")})
+        runs[-1]["content_edges"] = (out / "content_edges.json").read_text(encoding="utf-8")
+    assert runs[0].pop("content_edges") == runs[1].pop("content_edges")
     for name, first in runs[0].items():
         second = runs[1][name]
         assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
     out = tmp_path / "model"
     card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert "attribution train spans" in card and "| tagger.safetensors |" in card and "| role_tagger.safetensors |" in card
-    assert "| attribution |" in card
+    assert "| attribution |" in card and "| content_edges.json |" in card and "`content_edges`:" in card
     config = json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))
     assert config["data"]["attributions"] == len(GOLD)
     assert config["tagger_training"]["tagger"]["steps"] == config["tagger_training"]["role_tagger"]["steps"] == 3
     model = SpanModel.load(out)
-    assert model.tagger is not None and model.role_tagger is not None
+    assert model.tagger is not None and model.role_tagger is not None and model.edges is not None
     # Three steps teach them little, but whole articles go through both taggers.
     scores = evaluate_polnear(corpus / "dev", Pipeline(spans=str(out), only="model"), workers=1)
     assert scores["articles"] == len(ARTICLES)

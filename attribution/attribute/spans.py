@@ -4,7 +4,8 @@ boundaries.
 The sentence tagger's cues are grown over their auxiliaries and particles; for each cue the role
 tagger marks a source and a content, which the parse completes: whole words, whole
 constituents under the cue, the subject that a coordinated verb or a participle shares, a
-source's head with the words before it, and whole quotes.
+source's head with the words before it, and whole quotes; the content-edge model then cuts the
+adjuncts and afterthoughts at a content's edges that PolNeAR leaves out (`edges.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from attribution.attribute.edges import ContentEdges
 from attribution.attribute.rules import Proposal
 from attribution.attribute.tagger import (
     ROLE_TAGGER,
@@ -34,6 +36,7 @@ _QUOTE_SHARE = 0.5  # a content covering this share of a quote's tokens takes th
 class SpanModel:
     tagger: Tagger  # the sentence tagger: cues
     role_tagger: Tagger  # the cue-conditioned tagger: each cue's source and content
+    edges: ContentEdges | None = None  # cuts at contents' edges; None in folders trained before it
     name: str = "spans"
     version: str = "0"
 
@@ -45,7 +48,8 @@ class SpanModel:
             raise FileNotFoundError(f"{folder}: not a span model (missing {', '.join(missing)}); train one with `attribution train spans`")
         config = json.loads(config_path.read_text(encoding="utf-8"))
         tagger = Tagger.load(folder, SENTENCE_TAGGER.name, runtime=runtime)
-        return cls(tagger, Tagger.load(folder, ROLE_TAGGER.name, tagger.tokenizer, runtime), config["name"], config["version"])
+        return cls(tagger, Tagger.load(folder, ROLE_TAGGER.name, tagger.tokenizer, runtime), ContentEdges.load(folder),
+                   config["name"], config["version"])
 
     def propose(self, index: ParseIndex) -> list[Proposal]:
         article = index.article
@@ -54,14 +58,20 @@ class SpanModel:
         cues = [_whole_cue(index, cue) for cue in self._cues(index, sentences, word_pieces)]
         neighbours = tuple(self.role_tagger.model.config.neighbours)
         windows = [cue_window(article, index.sentence_of, cue, self.role_tagger.max_chars, neighbours) for cue in cues]
-        proposals = []
+        proposals, margins = [], []
         for cue, window, scores in zip(cues, windows, self.role_tagger.scores(article, word_pieces, windows)):
             positions = list(range(window.first, window.last))
             proposal = self._proposal(index, cue, positions, self.role_tagger.labels(scores, "source"),
                                       self.role_tagger.labels(scores, "content"))
             if proposal is not None:
                 proposals.append(proposal)
+                margins.append(dict(zip(positions, self.role_tagger.margins(scores, "content").tolist())))
         _complete_quotes(index, proposals)
+        if self.edges is not None:
+            for proposal, margin in zip(proposals, margins):
+                kept = self.edges.trim(index, [t.i for t in proposal.content], [t.i for t in proposal.cue], margin)
+                proposal.content = [index.tokens[i] for i in kept]
+        _mark_quotes(index, proposals)
         return proposals
 
     def _cues(self, index: ParseIndex, sentences, word_pieces: WordPieces) -> list[list[int]]:
@@ -235,7 +245,7 @@ def _holds_edge(index: ParseIndex, inside: list[int], content_ids: set[int], cue
 
 def _complete_quotes(index: ParseIndex, proposals: list[Proposal]) -> None:
     """Extend contents over the quotes they mostly cover, and over the paragraphs a continued
-    quote runs on into; mark direct and mixed quotes."""
+    quote runs on into."""
     quotes = index.quotes
     members: list[list[int]] = [[] for _ in quotes]
     for i, number in enumerate(index.quote_of):
@@ -257,6 +267,11 @@ def _complete_quotes(index: ParseIndex, proposals: list[Proposal]) -> None:
                 added.update(members[number])
         if added - content_ids:
             proposal.content = [index.tokens[i] for i in sorted(content_ids | added)]
+
+
+def _mark_quotes(index: ParseIndex, proposals: list[Proposal]) -> None:
+    """Direct quotes (every content token quoted) and mixed ones (some)."""
+    for proposal in proposals:
         quoted = sum(index.quote_of[t.i] >= 0 for t in proposal.content)
         if proposal.kind != "according_to" and quoted:
             proposal.kind = "direct" if quoted == len(proposal.content) else "mixed"

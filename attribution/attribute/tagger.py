@@ -69,12 +69,12 @@ class TaggerConfig:
 
 # Cues decoded as whole spans (+1.5 cue exact F1 on PolNeAR dev), with +0.3 on their O: fewer,
 # surer cues (chosen on dev; the role tagger reads 7% fewer windows). README, spans.
-SENTENCE_TAGGER = TaggerConfig(layers=3, bias={"cue": [0.3, 0.0, 0.0]}, whole_spans=["cue"])
+SENTENCE_TAGGER = TaggerConfig(layers=3, bias={"cue": [0.3, 0.0, 0.0]}, whole_spans=["cue"], lora=LoraSettings(r=64, alpha=128))
 # 128 word pieces (384 characters) hold a cue's sentence and most neighbours: as accurate as 160
 # and 15% faster. Sources decoded as whole spans (+0.6 source exact F1; contents lose 0.8), and
 # -0.8 on the content's O: longer contents (chosen on dev: attribution F1 +0.7 with the rules).
 ROLE_TAGGER = TaggerConfig(name="role_tagger", roles=["source", "content"], mark_cue=True, max_length=128, layers=3,
-                           bias={"content": [-0.8, 0.0, 0.0]}, whole_spans=["source"])
+                           bias={"content": [-0.8, 0.0, 0.0]}, whole_spans=["source"], lora=LoraSettings(r=64, alpha=128))
 
 
 class TokenTagger(nn.Module):
@@ -267,6 +267,12 @@ class Tagger:
         config = self.model.config
         scores = scores[:, config.roles.index(role)] + np.array(config.bias.get(role, [0.0] * len(TAGS)))
         return [TAGS[k] for k in (whole_spans(scores) if role in config.whole_spans else scores.argmax(-1))]
+
+    def margins(self, scores: np.ndarray, role: str) -> np.ndarray:
+        """Per token, the log-odds of inside (B or I) against O for one role, after the bias."""
+        config = self.model.config
+        scores = scores[:, config.roles.index(role)] + np.array(config.bias.get(role, [0.0] * len(TAGS)))
+        return np.logaddexp(scores[:, TAGS.index("B")], scores[:, TAGS.index("I")]) - scores[:, TAGS.index("O")]
 
 
 def whole_spans(scores: np.ndarray) -> list[int]:

@@ -24,6 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from attribution.attribute.edges import EDGES_FILE
 from attribution.attribute.spans import CONFIG_FILE
 from attribution.attribute.tagger import ROLE_TAGGER, SENTENCE_TAGGER
 from attribution.corpora.polnear import GoldArticle, GoldAttribution, read_corpus, read_text
@@ -32,6 +33,7 @@ from attribution.evaluate.polnear import evaluate_polnear
 from attribution.labels import read_labels
 from attribution.pipeline import Pipeline, read_config
 from attribution.train.card import Section, table, write_card
+from attribution.train.edges import train_edges
 from attribution.train.taggers import TaggerRecipe, load_recipes, save_tagger, train_tagger
 
 
@@ -44,7 +46,7 @@ class TrainConfig:
 
 def model_files(out: Path) -> list[str]:
     """The files of a span model folder that its version hashes."""
-    return [name for tagger in (SENTENCE_TAGGER, ROLE_TAGGER) for name in tagger.files]
+    return [*(name for tagger in (SENTENCE_TAGGER, ROLE_TAGGER) for name in tagger.files), EDGES_FILE]
 
 
 def parsed_corpus(folder: Path, pipeline: Pipeline, parses: Path | None, limit: int = 0) -> list[tuple[GoldArticle, Article]]:
@@ -97,10 +99,13 @@ def train_spans(polnear: Path, out: Path, pipeline: Pipeline, parses: Path | Non
             tagger, logs[tagger_config.name] = train_tagger(
                 corpus, recipe, tagger_config, report=lambda step, total, loss, task=task: progress.update(task, completed=step, total=total))
             save_tagger(tagger, out)
+    edges, edge_log = train_edges(corpus)
+    edges.save(out)
     model_config = {
         "name": "spans",
         "version": hashlib.sha256(b"".join((out / name).read_bytes() for name in model_files(out))).hexdigest()[:12],
         "tagger_training": logs,
+        "edge_training": edge_log,
         "data": {"corpus": "PolNeAR v1.0.0 train", "articles": len(corpus) - len(reviewed),
                  "attributions": sum(len(g.attributions) for g, _ in corpus), "reviewed_sentences": len(reviewed)},
         "parser": pipeline.parser.version,
@@ -154,6 +159,11 @@ def write_spans_card(out: Path, model_config: dict, dev_scores: dict[str, dict],
         f"- `{name}`: `{json.dumps(log['recipe'])}`, model `{json.dumps(log['config'])}`; {log['windows']} inputs, "
         f"{log['steps']} steps, {log['minutes']} minutes{' in bfloat16' if log['bfloat16'] else ''}, final loss {log['final_loss']}."
         for name, log in logs.items())
+    edges = model_config.get("edge_training")
+    if edges:
+        training += (f"\n- `content_edges`: `{json.dumps(edges['settings'])}` (resources/content_edges.yaml); {edges['examples']} "
+                     f"edge pieces of train's gold contents ({edges['inside']} inside), {edges['features']} features, "
+                     f"train accuracy {edges['train_accuracy']}.")
     data = model_config["data"]
     sections = [
         Section("Training data", f"""{data['corpus']} (Newell, Margolin & Ruths 2018; research use, texts not
@@ -181,7 +191,9 @@ The parse then sets the boundaries (`attribution/attribute/spans.py`): whole wor
 their auxiliaries and particles, whole constituents under the cue, the subject that a
 coordinated verb or a participle shares, a source's head with the words before it, whole
 quotes (also where a content holds the end of a quote its cue follows, or the start of one
-that opens after it).""", sections, [*model_files(out), CONFIG_FILE], command)
+that opens after it). Last, `content_edges` (`attribution/attribute/edges.py`, a logistic model
+over the parse, fitted on train's gold contents) cuts the whole subtrees at a content's edges
+that it and the role tagger's margin agree PolNeAR leaves out.""", sections, [*model_files(out), CONFIG_FILE], command)
 
 
 def _reviewed_note(count: int) -> str:
