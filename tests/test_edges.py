@@ -84,3 +84,26 @@ def test_training_examples_keep_gold_edges_and_leave_out_their_neighbours() -> N
     assert "during a forum sponsored by NBC News on Tuesday" in outside
     model, log = train_edges([(gold, article)])
     assert log["examples"] == len(inside) and model.weights
+
+
+def test_the_shipped_model_cuts_the_cues_adjuncts_and_keeps_the_contents_own() -> None:
+    from attribution import resources
+    from attribution.attribute.edges import ContentEdges
+
+    shipped = ContentEdges.load(resources.model_folder("spans"))
+    assert shipped is not None
+    cases = [  # sentence, cue, content as a tagger may run it on, what PolNeAR marks (margin 0: the parse's say alone)
+        ("The ministry said on Saturday that the talks with the rebels would go ahead.", "said",
+         "on Saturday that the talks with the rebels would go ahead", "that the talks with the rebels would go ahead"),
+        ("The senator told reporters Thursday that the vote on the new budget would be delayed.", "told",
+         "Thursday that the vote on the new budget would be delayed", "that the vote on the new budget would be delayed"),
+        ("The governor said the curfew in the capital would be lifted on Monday.", "said",
+         "the curfew in the capital would be lifted on Monday", "the curfew in the capital would be lifted on Monday"),
+        ("The general said the brigade had withdrawn from the town and the bridge was destroyed.", "said",
+         "the brigade had withdrawn from the town and the bridge was destroyed",
+         "the brigade had withdrawn from the town and the bridge was destroyed"),
+    ]
+    for sentence, cue, content, expected in cases:
+        article, index = _parsed(sentence)
+        kept = shipped.trim(index, _ids(article, content), sorted(_cue(article, cue)), margin={})
+        assert _text(article, kept) == _text(article, _ids(article, expected)), sentence
