@@ -10,8 +10,8 @@ from attribution.parse.spacy_backend import SpacyParser
 from attribution.parse.tree import ParseIndex
 from attribution.train.edges import examples, train_edges
 
-STRESSED = "Clinton stressed her support of the raid during a forum sponsored by NBC News on Tuesday."
-QUOTED = 'She said "the raid was right" during the forum.'
+STRESSED = "The minister stressed her support for the reform during a forum organised by the university on Tuesday."
+QUOTED = 'She said "the reform was right" during the forum.'
 
 
 def _parsed(text: str) -> tuple[Article, ParseIndex]:
@@ -34,13 +34,13 @@ def _cue(article: Article, word: str) -> set[int]:
 
 def test_edge_pieces_are_whole_subtrees_at_either_end() -> None:
     article, index = _parsed(STRESSED)
-    content = _ids(article, "her support of the raid during a forum sponsored by NBC News on Tuesday")
+    content = _ids(article, "her support for the reform during a forum organised by the university on Tuesday")
     pieces = {(p.side, _text(article, p.tokens)) for p in edge_pieces(index, content, _cue(article, "stressed"))}
-    assert ("right", "during a forum sponsored by NBC News on Tuesday") in pieces
+    assert ("right", "during a forum organised by the university on Tuesday") in pieces
     assert ("left", "her") in pieces
     # Never the whole content, nor a piece cut out of a subtree ("News on Tuesday").
     assert not any(text.startswith("her support") and text.endswith("Tuesday") for _, text in pieces)
-    assert ("right", "News on Tuesday") not in pieces
+    assert ("right", "university on Tuesday") not in pieces
 
 
 def _model(weights: dict[str, float]) -> ContentEdges:
@@ -49,12 +49,12 @@ def _model(weights: dict[str, float]) -> ContentEdges:
 
 def test_a_piece_is_cut_where_the_model_and_the_tagger_agree() -> None:
     article, index = _parsed(STRESSED)
-    content = _ids(article, "her support of the raid during a forum sponsored by NBC News on Tuesday")
+    content = _ids(article, "her support for the reform during a forum organised by the university on Tuesday")
     cue = sorted(_cue(article, "stressed"))
     adjunct = _model({"right relation=obl hangs from=cue": -5.0})
-    assert _text(article, adjunct.trim(index, content, cue, margin={})) == "her support of the raid"
+    assert _text(article, adjunct.trim(index, content, cue, margin={})) == "her support for the reform"
     # The tagger sure the adjunct is content (margin 4 on its words) outweighs the model.
-    sure = {i: 4.0 for i in _ids(article, "during a forum sponsored by NBC News on Tuesday")}
+    sure = {i: 4.0 for i in _ids(article, "during a forum organised by the university on Tuesday")}
     assert adjunct.trim(index, content, cue, margin=sure) == content
     # A cut longer than max_share of the content is not made.
     short = ContentEdges(adjunct.weights, 2.0, 0.0, 1.0, max_share=0.3, rounds=2)
@@ -63,10 +63,10 @@ def test_a_piece_is_cut_where_the_model_and_the_tagger_agree() -> None:
 
 def test_quoted_words_are_never_cut() -> None:
     article, index = _parsed(QUOTED)
-    content = _ids(article, '"the raid was right" during the forum')
+    content = _ids(article, '"the reform was right" during the forum')
     cue = sorted(_cue(article, "said"))
     everything_out = _model({"left": -20.0, "right": -20.0})
-    assert _text(article, everything_out.trim(index, content, cue, margin={})) == '" the raid was right "'
+    assert _text(article, everything_out.trim(index, content, cue, margin={})) == '" the reform was right "'
 
 
 def test_training_examples_keep_gold_edges_and_leave_out_their_neighbours() -> None:
@@ -76,12 +76,12 @@ def test_training_examples_keep_gold_edges_and_leave_out_their_neighbours() -> N
     def span(words: str) -> tuple[tuple[int, int], ...]:
         return ((text.index(words), text.index(words) + len(words)),)
 
-    gold = GoldArticle("t", text, "a", (GoldAttribution(span("stressed"), span("her support of the raid"), span("Clinton")),))
+    gold = GoldArticle("t", text, "a", (GoldAttribution(span("stressed"), span("her support for the reform"), span("The minister")),))
     found, inside = examples([(gold, article)])
     assert 1 in inside and 0 in inside
-    outside = [_text(article, p.tokens) for p in outside_pieces(index, _ids(article, "her support of the raid"),
-                                                                 _cue(article, "stressed"), set(_ids(article, "Clinton")))]
-    assert "during a forum sponsored by NBC News on Tuesday" in outside
+    outside = [_text(article, p.tokens) for p in outside_pieces(index, _ids(article, "her support for the reform"),
+                                                                 _cue(article, "stressed"), set(_ids(article, "The minister")))]
+    assert "during a forum organised by the university on Tuesday" in outside
     model, log = train_edges([(gold, article)])
     assert log["examples"] == len(inside) and model.weights
 

@@ -1,9 +1,9 @@
 """Content edges: a learned choice among the parse's constituents at a content's first and last
 words.
 
-The role tagger runs contents on past where PolNeAR ends them: adjuncts of the cue ("... on
-Friday afternoon", ", as he did again during the debate"), afterthoughts (", contradicting the
-police's claim"), the preposition before a cue noun's object ("questions about | how ...").
+The role tagger runs contents on past where PolNeAR ends them: adjuncts of the cue ("said on
+Saturday | that ...", ", as she did again at the summit"), afterthoughts (", contradicting the
+army's account"), the preposition before a cue noun's object ("questions about | how ...").
 Each whole subtree at a content's edge is a candidate cut. A logistic model over its syntax
 (relation, part of speech, what it hangs from, the cue's lemma, its length, the punctuation
 before it), fitted on PolNeAR train's gold contents (`train/edges.py`: their own edge subtrees
