@@ -264,16 +264,19 @@ class Tagger:
                 out[k] = scores
         return out
 
+    def _biased(self, scores: np.ndarray, role: str) -> np.ndarray:
+        """One role's tag scores per token, with the configured bias added."""
+        config = self.model.config
+        return scores[:, config.roles.index(role)] + np.array(config.bias.get(role, [0.0] * len(TAGS)))
+
     def labels(self, scores: np.ndarray, role: str) -> list[str]:
         """B/I/O per token for one role, after the configured bias."""
-        config = self.model.config
-        scores = scores[:, config.roles.index(role)] + np.array(config.bias.get(role, [0.0] * len(TAGS)))
-        return [TAGS[k] for k in (whole_spans(scores) if role in config.whole_spans else scores.argmax(-1))]
+        scores = self._biased(scores, role)
+        return [TAGS[k] for k in (whole_spans(scores) if role in self.model.config.whole_spans else scores.argmax(-1))]
 
     def margins(self, scores: np.ndarray, role: str) -> np.ndarray:
         """Per token, the log-odds of inside (B or I) against O for one role, after the bias."""
-        config = self.model.config
-        scores = scores[:, config.roles.index(role)] + np.array(config.bias.get(role, [0.0] * len(TAGS)))
+        scores = self._biased(scores, role)
         return np.logaddexp(scores[:, TAGS.index("B")], scores[:, TAGS.index("I")]) - scores[:, TAGS.index("O")]
 
 

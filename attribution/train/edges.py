@@ -15,13 +15,15 @@ from sklearn.linear_model import LogisticRegression
 
 from attribution import resources
 from attribution.attribute.edges import ContentEdges, edge_pieces, features, outside_pieces
+from attribution.attribute.tagger import token_offsets
 from attribution.corpora.polnear import Fragments, GoldArticle
 from attribution.document import Article
 from attribution.parse.tree import ParseIndex
+from attribution.train.taggers import covered
 
 
 def _tokens(article: Article, fragments: Fragments | None) -> list[int]:
-    return [t.i for t in article.tokens if any(t.start < end and t.end > start for start, end in fragments or ())]
+    return covered(token_offsets(article), fragments).tolist()
 
 
 def examples(corpus: list[tuple[GoldArticle, Article]]) -> tuple[list[dict[str, float]], list[int]]:

@@ -68,7 +68,7 @@ class TaggedWindow:
     labels: np.ndarray  # (tokens, roles): index into TAGS
 
 
-def _covered(offsets: tuple[np.ndarray, np.ndarray], fragments: Fragments | None) -> np.ndarray:
+def covered(offsets: tuple[np.ndarray, np.ndarray], fragments: Fragments | None) -> np.ndarray:
     """Indices of the tokens a span touches."""
     starts, ends = offsets
     inside = np.zeros(len(starts), dtype=bool)
@@ -93,7 +93,7 @@ def token_labels(article: Article, gold: GoldArticle) -> np.ndarray:
     labels = np.zeros((len(article.tokens), 3), dtype=np.int64)
     for attribution in gold.attributions:
         for role, fragments in enumerate((attribution.cue, attribution.source, attribution.content)):
-            _mark(labels, _covered(offsets, fragments), role)
+            _mark(labels, covered(offsets, fragments), role)
     return labels
 
 
@@ -116,14 +116,14 @@ def role_examples(corpus: list[tuple[GoldArticle, Article]], config: TaggerConfi
         pieces = WordPieces.of(tokenizer, article)
         offsets = pieces.tokens
         for attribution in gold.attributions:
-            cue = _covered(offsets, attribution.cue).tolist()
+            cue = covered(offsets, attribution.cue).tolist()
             if not cue:
                 continue
             cue = [i for i in cue if index.sentence_of[i] == index.sentence_of[cue[0]]]
             window = cue_window(article, index.sentence_of, cue, CHARS_PER_PIECE * config.max_length, tuple(config.neighbours))
             labels = np.zeros((len(article.tokens), 2), dtype=np.int64)
-            _mark(labels, _covered(offsets, attribution.source), 0)
-            _mark(labels, _covered(offsets, attribution.content), 1)
+            _mark(labels, covered(offsets, attribution.source), 0)
+            _mark(labels, covered(offsets, attribution.content), 1)
             examples.append(TaggedWindow(encode(tokenizer, pieces, window, config.max_length), labels[window.first : window.last]))
     return examples
 
