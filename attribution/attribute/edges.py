@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from attribution.document import Token
-from attribution.parse.tree import ParseIndex, head_of
+from attribution.parse.tree import ParseIndex, head_of, runs_of
 
 EDGES_FILE = "content_edges.json"
 _FUNCTION_WORDS = ("ADP", "SCONJ", "PART", "DET", "CCONJ", "PRON", "AUX", "ADV")
@@ -42,16 +42,6 @@ def _is_word(token: Token) -> bool:
     return token.text[0].isalnum()
 
 
-def _runs(ids: list[int]) -> list[list[int]]:
-    runs: list[list[int]] = []
-    for i in sorted(ids):
-        if runs and runs[-1][-1] == i - 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    return runs
-
-
 def _subtree(index: ParseIndex, top: int) -> set[int]:
     return {t.i for t in index.subtree(index.tokens[top])}
 
@@ -64,7 +54,7 @@ def edge_pieces(index: ParseIndex, content: list[int], cue: set[int]) -> list[Ed
     """The subtrees that make up the first words of the content's first run or the last words of
     its last run, hanging from the content or the cue, short of the whole run."""
     tokens, inside = index.tokens, set(content)
-    runs = _runs(content)
+    runs = runs_of(sorted(content))
     if not runs:
         return []
     pieces = []
@@ -182,9 +172,9 @@ class ContentEdges:
         for _ in range(self.rounds):
             words = sum(_is_word(tokens[i]) for i in content)
             cut: set[int] = set()
+            candidates = edge_pieces(index, content, cue_ids)
             for side in ("left", "right"):
-                pieces = sorted((p for p in edge_pieces(index, content, cue_ids) if p.side == side), key=lambda p: -len(p.tokens))
-                for piece in pieces:
+                for piece in sorted((p for p in candidates if p.side == side), key=lambda p: -len(p.tokens)):
                     piece_words = [i for i in piece.tokens if _is_word(tokens[i])]
                     tagger = float(np.mean([margin.get(i, 0.0) for i in piece_words]))
                     if self.log_odds(features(index, piece, content, cue_ids)) + self.margin_weight * tagger >= self.threshold:

@@ -106,17 +106,21 @@ def head_of(tokens: list[Token]) -> Token:
     return next((t for t in tokens if t.head not in inside or t.is_root), tokens[0])
 
 
+def runs_of(indices: list[int]) -> list[list[int]]:
+    """Token indices, in the order given, cut where one does not follow the one before."""
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
 def spans_of(tokens: list[Token], text: str) -> list[Span]:
     """Contiguous runs of tokens as character spans, trimmed of punctuation at both edges."""
-    spans: list[Span] = []
-    run: list[Token] = []
-    for token in tokens:
-        if run and token.i != run[-1].i + 1:
-            spans.append(Span(run[0].start, run[-1].end))
-            run = []
-        run.append(token)
-    if run:
-        spans.append(Span(run[0].start, run[-1].end))
+    by_index = {token.i: token for token in tokens}
+    spans = [Span(by_index[run[0]].start, by_index[run[-1]].end) for run in runs_of([t.i for t in tokens])]
     trimmed = [trim(span, text) for span in spans]
     return [span for span in trimmed if span.end > span.start]
 
