@@ -240,3 +240,45 @@ def test_the_parse_completes_a_cut_source_and_the_quote_a_cue_follows() -> None:
     # The cue before the quote: a content holding its start takes it.
     assert _holds_edge(view, second_quote, set(ids("We will hold")), set(said_too))
     assert not _holds_edge(view, second_quote, set(ids("They will not pass")), set(said_too))
+
+
+
+@pytest.mark.slow
+def test_a_tagger_with_its_top_layer_trained_in_full_loads_as_it_was_trained(tmp_path: Path) -> None:
+    pytest.importorskip("peft", reason="training the taggers needs peft (pip install -e '.[train]')")
+    import dataclasses
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from attribution.attribute.tagger import SENTENCE_TAGGER, TokenTagger, WordPieces, collate, encode, sentence_windows
+    from attribution.encoder import load_tokenizer
+    from attribution.encoder.lora import FULL_PREFIX
+    from attribution.train.spans import parsed_corpus
+    from attribution.train.taggers import TaggerRecipe, save_tagger, train_tagger
+
+    corpus = parsed_corpus(write_brat(tmp_path / "polnear") / "train", Pipeline(only="rules"), None)
+    config = dataclasses.replace(SENTENCE_TAGGER, lora=dataclasses.replace(SENTENCE_TAGGER.lora, full_layers=1))
+    # A large rate for the full layer, so that three steps move it visibly.
+    trained, _ = train_tagger(corpus, TaggerRecipe(max_steps=3, batch_size=2, full_learning_rate=0.01), config)
+    save_tagger(trained, tmp_path / "model")
+    weights = tmp_path / "model" / config.files[0]
+    saved = load_file(weights)
+    full = [k for k in saved if k.startswith(FULL_PREFIX)]
+    # Every weight of the top of the three layers (attention, feed-forward, layer norms), and only it.
+    assert f"{FULL_PREFIX}encoder.layer.2.output.LayerNorm.weight" in full
+    assert f"{FULL_PREFIX}encoder.layer.2.attention.self.query.weight" in full
+    assert all(k.startswith(f"{FULL_PREFIX}encoder.layer.2.") for k in full)
+
+    tokenizer = load_tokenizer()
+    article = corpus[0][1]
+    pieces = WordPieces.of(tokenizer, article)
+    batch = collate([encode(tokenizer, pieces, w, config.max_length) for w in sentence_windows(article, article.sentences, 480)])
+    shutil.copytree(tmp_path / "model", tmp_path / "adapters only")
+    save_file({k: v for k, v in saved.items() if k not in full}, str(tmp_path / "adapters only" / config.files[0]))
+    with torch.no_grad():
+        expected = trained.eval()(batch)
+        assert torch.allclose(TokenTagger.load(tmp_path / "model", config.name)(batch), expected, atol=0.02)
+        # Without the full layer's weights the tagger is another one.
+        assert not torch.allclose(TokenTagger.load(tmp_path / "adapters only", config.name)(batch), expected, atol=0.02)

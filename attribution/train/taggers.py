@@ -37,6 +37,7 @@ from attribution.document import Article
 from attribution.encoder import autocast, bfloat16_is_fast, load_tokenizer
 from attribution.encoder.bert import Tokenizer
 from attribution.encoder.lora import create as create_encoder
+from attribution.encoder.lora import full_parameters
 from attribution.encoder.lora import save as save_adapters
 from attribution.parse.tree import ParseIndex
 from attribution.train.loop import Schedule, seed_everything, train_loop
@@ -51,6 +52,7 @@ class TaggerRecipe:
     batch_size: int = 32
     learning_rate: float = 1e-3  # adapters
     head_learning_rate: float = 2e-3
+    full_learning_rate: float = 1e-4  # the layers trained in full (TaggerConfig.lora.full_layers)
     warmup: float = 0.06
     weight_decay: float = 0.01
     cue_loss_weight: float = 1.0  # weight of the cue role's loss (the sentence tagger's)
@@ -178,7 +180,9 @@ def train_tagger(corpus: list[tuple[GoldArticle, Article]], recipe: TaggerRecipe
                                                 ignore_index=IGNORE) for r in range(len(config.roles)))
 
     adapters = [p for n, p in model.named_parameters() if p.requires_grad and "lora_" in n]
-    run = train_loop(model, [(adapters, recipe.learning_rate), (list(model.head.parameters()), recipe.head_learning_rate)],
+    full = [p for _, p in full_parameters(model.encoder, config.lora.full_layers)]
+    groups = [(adapters, recipe.learning_rate), (list(model.head.parameters()), recipe.head_learning_rate)]
+    run = train_loop(model, groups + ([(full, recipe.full_learning_rate)] if full else []),
                      Schedule(total, recipe.warmup, recipe.weight_decay), next_loss, report)
     log = {"recipe": recipe.__dict__, "config": asdict(config), "windows": len(examples), "steps": total, "bfloat16": bfloat16,
            "minutes": run["minutes"], "final_loss": run["final_loss"]}
@@ -187,5 +191,5 @@ def train_tagger(corpus: list[tuple[GoldArticle, Article]], recipe: TaggerRecipe
 
 def save_tagger(model: TokenTagger, folder) -> None:
     """The tagger's adapters and head, and its config, into a span model folder."""
-    save_adapters(model, model.encoder, folder / model.config.files[0])
+    save_adapters(model, model.encoder, folder / model.config.files[0], model.config.lora.full_layers)
     model.config.write(folder)
