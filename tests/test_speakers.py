@@ -85,11 +85,16 @@ GUIDELINE_EXAMPLES = [
 
 
 # Examples the shipped classifier (v3) still labels wrong (issue 12); strict, so a fix shows.
-KNOWN_WRONG = {"A source with knowledge of the", "Residents said they heard thre"}
 _WRONG = pytest.mark.xfail(strict=True, reason="classifier v3: other_official for an unaffiliated source (issue 12)")
+# On a knife's edge (top score 0.29 of ten speakers): other_official in float32 (torch and ONNX
+# Runtime alike) and in int8 on the AVX-512 hosts CI ran on before, other_source in int8 on an
+# AVX2-only CPU, whose ONNX Runtime int8 kernels round otherwise. Not strict: the CPU decides.
+_EDGE = pytest.mark.xfail(strict=False, reason="classifier v3: other_official or other_source by the CPU's int8 kernels (issue 12)")
+KNOWN_WRONG = {"A source with knowledge of the": _WRONG, "Residents said they heard thre": _EDGE}
 
 
-@pytest.mark.parametrize("text,speaker", [pytest.param(*g, marks=_WRONG) if g[0][:30] in KNOWN_WRONG else g for g in GUIDELINE_EXAMPLES],
+@pytest.mark.parametrize("text,speaker", [pytest.param(*g, marks=KNOWN_WRONG[g[0][:30]]) if g[0][:30] in KNOWN_WRONG else g
+                                          for g in GUIDELINE_EXAMPLES],
                          ids=[g[1] + ": " + g[0][:30] for g in GUIDELINE_EXAMPLES])
 def test_guideline_examples_get_their_speaker(pipeline, text, speaker):
     assert pipeline(text).sentences[0].speaker.label == speaker
