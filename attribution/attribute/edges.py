@@ -42,10 +42,6 @@ def _is_word(token: Token) -> bool:
     return token.text[0].isalnum()
 
 
-def _subtree(index: ParseIndex, top: int) -> set[int]:
-    return {t.i for t in index.subtree(index.tokens[top])}
-
-
 def _contiguous(ids: list[int]) -> bool:
     return ids == list(range(ids[0], ids[-1] + 1))
 
@@ -64,7 +60,7 @@ def edge_pieces(index: ParseIndex, content: list[int], cue: set[int]) -> list[Ed
             head = tokens[top].head
             if head == top or not (head in inside or head in cue):
                 continue
-            below = _subtree(index, top)
+            below = set(index.subtree_ids(top))
             if not below <= inside:
                 continue
             piece_words = sorted(i for i in below if _is_word(tokens[i]))
@@ -89,7 +85,7 @@ def outside_pieces(index: ParseIndex, content: list[int], cue: set[int], taken: 
             continue
         if not (tokens[top].head in inside or tokens[top].head in cue):
             continue
-        below = _subtree(index, top)
+        below = set(index.subtree_ids(top))
         if below & (inside | cue | taken):
             continue
         piece_words = sorted(i for i in below if _is_word(tokens[i]))

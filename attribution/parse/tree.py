@@ -74,6 +74,11 @@ class ParseIndex:
             stack.extend(c for c in self.children[k] if self.tokens[c].dep not in skipped)
         return [self.tokens[k] for k in sorted(found)]
 
+    def subtree_ids(self, top: int, leave_out: Iterable[int] = ()) -> list[int]:
+        """Token indices of `top` and its descendants in text order, less the `leave_out` tokens
+        and what hangs from them."""
+        return [t.i for t in self.subtree(self.tokens[top], exclude=[self.tokens[k] for k in leave_out])]
+
 
 @dataclass
 class SentenceTree:
