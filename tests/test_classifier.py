@@ -204,3 +204,30 @@ def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path):
     ModelLabeler(tmp_path / "model_a").label([article])
     labeled = [s for s in article.sentences if s.speaker is not None]  # boilerplate has none
     assert labeled and all(s.speaker.by.startswith("model:classifier") for s in labeled)
+
+
+def test_a_classifier_of_three_layers_loads_as_it_was_trained(tmp_path):
+    """A recipe's `layers` cuts the encoder the classifier trains and loads (half the time of six)."""
+    pytest.importorskip("peft", reason="training the classifier needs peft (pip install -e '.[train]')")
+    import torch
+
+    from attribution.classify.model import Example, ModelConfig, MultiTaskModel, encode
+    from attribution.encoder import load_tokenizer
+    from attribution.encoder.lora import LoraSettings
+    from attribution.encoder.lora import create as create_encoder
+    from attribution.encoder.lora import save as save_adapters
+
+    config = ModelConfig(layers=3, lora=LoraSettings(r=4, alpha=8))
+    trained = MultiTaskModel(config, create_encoder(config.lora, config.layers))
+    with torch.no_grad():  # adapters and heads away from their starting values, as training leaves them
+        for name, parameter in trained.named_parameters():
+            if parameter.requires_grad:
+                parameter.add_(0.05 * torch.randn_like(parameter))
+    save_adapters(trained, trained.encoder, tmp_path / "model.safetensors")
+    config.write(tmp_path)
+    loaded = MultiTaskModel.load(tmp_path)
+    assert len(loaded.encoder.encoder.layer) == 3
+    batch, _ = encode(load_tokenizer(), [Example("news", "Residents said they heard three explosions before dawn.")], 64)
+    with torch.no_grad():
+        expected = trained.eval()(batch)["speaker"]
+        assert torch.allclose(loaded(batch)["speaker"], expected, atol=0.02)

