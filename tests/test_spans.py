@@ -178,7 +178,9 @@ def test_shipped_model_card_matches_the_weights() -> None:
     files = ["tagger.safetensors", "tagger.json", "role_tagger.safetensors", "role_tagger.json"]
     for name in [*files, CONFIG_FILE]:
         assert hashlib.sha256((SHIPPED / name).read_bytes()).hexdigest() in card
-    assert sum((SHIPPED / name).stat().st_size for name in files) < 15_000_000
+    # The project's budget: every shipped model together under 25 MB (the taggers' two full
+    # layers each are most of it).
+    assert sum(path.stat().st_size for path in SHIPPED.parent.rglob("*") if path.is_file()) < 25_000_000
 
 
 def test_a_folder_without_a_span_model_is_a_clear_error(tmp_path: Path) -> None:
