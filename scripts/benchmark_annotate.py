@@ -7,6 +7,7 @@ RSS (shared pages counted in each process) and as PSS (shared pages divided amon
 
     python scripts/benchmark_annotate.py ARTICLES_DIR [--articles N] [--workers 0] [--repeat N]
                                          [--runs rules,spans,default,torch,...] [--float32]
+                                         [--classifier DIR]
 
 Runs (the ratios are over `rules`, the parse and the rules alone):
     rules      annotate --rules --only rules
@@ -16,6 +17,7 @@ Runs (the ratios are over `rules`, the parse and the rules alone):
     no-claims  annotate with a config without the claims stage (no frames, no linking)
     onnx       annotate --runtime onnx     (both encoders in ONNX Runtime, float32)
     onnx-int8  annotate --runtime onnx-int8 (both encoders in ONNX Runtime int8)
+    classifier annotate --model DIR        (the default with another classifier: --classifier DIR)
     bare       the bare spaCy parse of the same texts, one process
 With --repeat N, the runs take turns N times and the fastest of each counts (a shared machine
 varies by several percent); every time is listed.
@@ -53,6 +55,7 @@ ANNOTATE_ARGS = {
     "no-claims": ["--config", "{no_claims}"],
     "onnx": ["--runtime", "onnx"],
     "onnx-int8": ["--runtime", "onnx-int8"],
+    "classifier": ["--model", "{classifier}"],
 }
 _FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
@@ -124,6 +127,7 @@ def main() -> None:
     parser.add_argument("--runs", default="rules,spans,default,torch,no-claims,onnx,onnx-int8,bare", help="comma-separated runs (see above)")
     parser.add_argument("--float32", action="store_true",
                         help="torch in float32 even where bfloat16 is fast (ATTRIBUTION_BFLOAT16=0): the torch path of a CPU without it")
+    parser.add_argument("--classifier", type=Path, help="the classifier folder of the `classifier` run")
     args = parser.parse_args()
     if args.float32:
         os.environ["ATTRIBUTION_BFLOAT16"] = "0"  # the runs inherit it
@@ -133,6 +137,8 @@ def main() -> None:
     unknown = set(chosen) - set(ANNOTATE_ARGS) - {"bare"}
     if unknown:
         sys.exit(f"unknown runs: {', '.join(sorted(unknown))}")
+    if "classifier" in chosen and not (args.classifier and args.classifier.is_dir()):
+        sys.exit("the classifier run needs --classifier DIR, a classifier folder")
     times: dict[str, list[tuple[float, float, float]]] = {run: [] for run in chosen}
     with tempfile.TemporaryDirectory() as work:
         inputs = Path(work) / "in"
@@ -149,7 +155,7 @@ def main() -> None:
                 out = Path(work) / f"out-{run}-{round_number}"
                 command = [sys.executable, "-m", "attribution.cli", "annotate", str(inputs), "-o", str(out),
                            "--workers", str(args.workers), "--format", "jsonl,html,text",
-                           *(arg.format(no_claims=no_claims) for arg in ANNOTATE_ARGS[run])]
+                           *(arg.format(no_claims=no_claims, classifier=args.classifier) for arg in ANNOTATE_ARGS[run])]
                 times[run].append(measure(command))
     results: dict = {"hardware": hardware(), "torch_bfloat16": bfloat16_is_fast(), "articles": len(files), "words": words,
                      "workers": args.workers, "runs": {}}

@@ -32,3 +32,19 @@ def test_classifier_benchmark_labels_every_sentence_in_the_runtime_asked_for(see
     assert report["runtime"] == "onnx" and report["bfloat16"] is False
     assert report["sentences"] == sum(len(record["sentences"]) for record in seed_records.values())
     assert report["sentences_per_second"] > 0
+
+
+def test_annotate_benchmark_compares_runs_over_the_rules_alone_and_names_the_cpu():
+    classifier = ROOT / "attribution" / "models" / "classifier"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_annotate.py"), str(SEEDS), "--articles", "2",
+                           "--workers", "1", "--runs", "rules,classifier", "--classifier", str(classifier)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["articles"] == 2 and report["hardware"]["cpu"]
+    assert report["runs"]["rules"]["over_rules"] == 1.0
+    assert set(report["runs"]) == {"rules", "classifier"} and len(report["runs"]["classifier"]["all_seconds"]) == 1
+    assert report["runs"]["classifier"]["peak_rss_mb"] > 0 and "over_rules" in report["runs"]["classifier"]
+    missing = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_annotate.py"), str(SEEDS), "--runs", "classifier"],
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert missing.returncode != 0 and "--classifier DIR" in missing.stderr
