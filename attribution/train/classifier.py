@@ -173,7 +173,7 @@ def train(recipe: dict, corpora: Corpora, out: Path, report: Callable[[int, int,
     """Train, calibrate, score on dev and save to `out`; returns the dev scores."""
     rng = seed_everything(recipe["seed"])
     lora = LoraSettings(**{"targets": LoraSettings().targets, **recipe["lora"]})
-    config = ModelConfig(max_length=recipe["max_length"], layers=recipe.get("layers", 6), lora=lora, context=asdict(recipe_context(recipe)))
+    config = ModelConfig(max_length=recipe["max_length"], layers=recipe.get("layers", ModelConfig.layers), lora=lora, context=asdict(recipe_context(recipe)))
     model = MultiTaskModel(config, create_encoder(lora, config.layers))
     tokenizer = load_tokenizer()
     tasks = [t for t in recipe["tasks"] if corpora.train.get(t) is not None and len(corpora.train[t])]
