@@ -326,6 +326,7 @@ def train_classifier(
     from attribution.train.classifier import (
         Corpora,
         dev_scores,
+        distill_corpora,
         load_recipe,
         public_corpora,
         recipe_context,
@@ -346,6 +347,7 @@ def train_classifier(
         corpora = Corpora()
         public_corpora(shared_data, corpora)
         war_news_corpora(corpora, data / "labels.jsonl", texts, data / "splits.json", labels, recipe_context(settings), pipeline_config)
+        distill_corpora(corpora, settings, texts, data / "splits.json", pipeline_config)
     except (OSError, ValueError) as error:
         err.print(f"error: {error}", markup=False)
         raise typer.Exit(2) from None

@@ -43,15 +43,21 @@ def claims_of(record: dict[str, Any]) -> list[Claim]:
     return found
 
 
-def _shingles(text: str) -> set[tuple[str, ...]]:
+def word_runs(text: str) -> set[tuple[str, ...]]:
+    """The text's runs of COPY_WORDS words (lower-cased), what `shares_wording` compares."""
     words = text.lower().split()
     return {tuple(words[k : k + COPY_WORDS]) for k in range(len(words) - COPY_WORDS + 1)}
 
 
+def shares_wording(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> bool:
+    """Whether two texts' `word_runs` show shared wording (one copies the other, or both a
+    common text)."""
+    return bool(a and b) and len(a & b) >= COPY_SHARE * min(len(a), len(b))
+
+
 def copies(a: Claim, b: Claim) -> bool:
-    """Whether two members share their wording (one copies the other, or both a common text)."""
-    sa, sb = _shingles(a.content), _shingles(b.content)
-    return bool(sa and sb) and len(sa & sb) >= COPY_SHARE * min(len(sa), len(sb))
+    """Whether two members share their wording."""
+    return shares_wording(word_runs(a.content), word_runs(b.content))
 
 
 @dataclass

@@ -52,7 +52,7 @@ class Example:
     """One input of the classifier: a text (and a context passage), and for training the targets
     of the heads it trains; for factuality the character spans of the marked predicates."""
 
-    task: str  # "news" (speaker + certainty), "factuality", "pei", "hedge"
+    task: str  # "news" (speaker + certainty), "distill" (a teacher's logits), "factuality", "pei", "hedge"
     text: str
     pair: str | None = None  # context passage, encoded as the second segment
     speaker: int | None = None
@@ -63,6 +63,10 @@ class Example:
     predicates: list[tuple[int, int]] = field(default_factory=list)  # character spans in `text`
     factuality: list[float] = field(default_factory=list)  # one value in [-3, 3] per predicate
     dataset: int = 0  # which factuality corpus: its scale differs a little (FACTUALITY_DATASETS)
+    # A teacher model's logits for the same sentence (train/distill.py), the student's targets.
+    teacher_speaker: list[float] | None = None
+    teacher_certainty: list[float] | None = None
+    teacher_who: list[float] | None = None
 
 
 @dataclass

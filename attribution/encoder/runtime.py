@@ -24,10 +24,14 @@ _FORMAT = "onnx-encoder-v2"  # changes when the export or the int8 schemes chang
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def cache_folder() -> Path:
+def cache_root() -> Path:
     """$ATTRIBUTION_CACHE, else ~/.cache/attribution (XDG_CACHE_HOME where set)."""
-    root = os.environ.get("ATTRIBUTION_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "attribution"
-    return Path(root) / "onnx"
+    return Path(os.environ.get("ATTRIBUTION_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "attribution")
+
+
+def cache_folder() -> Path:
+    """Where the exported encoders are kept."""
+    return cache_root() / "onnx"
 
 
 class _Inputs(nn.Module):

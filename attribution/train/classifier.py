@@ -49,6 +49,7 @@ from attribution.evaluate.classifier import (
 )
 from attribution.labels import read_labels
 from attribution.train.card import Section, table, write_card
+from attribution.train.distill import DistillSettings, distill_examples
 from attribution.train.loop import Schedule, seed_everything, train_loop
 
 TRAINING_LOG = "training.json"
@@ -118,6 +119,20 @@ def war_news_corpora(corpora: Corpora, labels: Path, corpus: Path, splits: Path,
     corpora.train["news"] = Dataset.from_list([asdict(e) for e in train])
 
 
+def distill_corpora(corpora: Corpora, recipe: dict, corpus: Path, splits: Path, config: Any = None) -> None:
+    """The recipe's distillation rows (none without a `distill` section): a teacher's logits on
+    the sentences of every article the student may see (train/distill.py)."""
+    from datasets import Dataset
+
+    settings = DistillSettings.from_recipe(recipe)
+    if settings is None:
+        return
+    found, articles = distill_examples(settings, corpus, splits, recipe_context(recipe), config)
+    corpora.train["distill"] = Dataset.from_list([asdict(e) for e in found])
+    corpora.sources.append(f"{settings.teacher_folder()} (teacher: logits on {len(found)} sentences of {articles} articles "
+                           f"of {corpus} outside dev and test and sharing no wording with them; temperature {settings.temperature})")
+
+
 def tokenized(rows: Any, tokenizer: Tokenizer, max_length: int) -> Any:
     """The rows with their word pieces added, computed once (and cached by `datasets` for rows
     read from files: the fingerprint names the rows and the input length)."""
@@ -159,6 +174,8 @@ def _loss(task: str, out: dict[str, torch.Tensor], rows: list[dict], kept: list[
         if "who" in out:
             loss = loss + factor.get("who", 1.0) * F.cross_entropy(out["who"], torch.tensor([row["who"] for row in rows]))
         return loss
+    if task == "distill":
+        return _distillation_loss(out, rows, factor, recipe["distill"].get("temperature", DistillSettings.temperature))
     if task.startswith("factuality"):
         gold = torch.tensor([rows[row]["factuality"][index] for row, index in kept])
         return factor["factuality"] * F.smooth_l1_loss(out["factuality"], gold)
@@ -167,6 +184,20 @@ def _loss(task: str, out: dict[str, torch.Tensor], rows: list[dict], kept: list[
     if task == "hedge":
         return factor["hedge"] * F.cross_entropy(out["hedge"], torch.tensor([row["hedged"] for row in rows]))
     raise ValueError(f"unknown task {task!r}")
+
+
+def _distillation_loss(out: dict[str, torch.Tensor], rows: list[dict], factor: dict, temperature: float) -> torch.Tensor:
+    """Each head's KL divergence from the teacher's softened distribution; times T² so its
+    gradients keep the scale of the gold labels' cross-entropy (Hinton et al. 2015)."""
+    loss = out["speaker"].new_zeros(())
+    for head in ("speaker", "certainty", "who"):
+        targets = [row[f"teacher_{head}"] for row in rows]
+        if head not in out or any(t is None for t in targets):
+            continue
+        teacher = F.softmax(torch.tensor(targets) / temperature, dim=-1)
+        student = F.log_softmax(out[head] / temperature, dim=-1)
+        loss = loss + factor.get(head, 1.0) * temperature**2 * F.kl_div(student, teacher, reduction="batchmean")
+    return loss
 
 
 def train(recipe: dict, corpora: Corpora, out: Path, report: Callable[[int, int, float], None] | None = None) -> dict:
