@@ -181,7 +181,10 @@ def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path):
     corrections = tmp_path / "corrections.jsonl"
     write_labels(corrections, labels[:1] + labels[-1:])  # one on a train article, one on the dev article
     # Context unlike the shipped model's: its "before" scores need inputs of its own kind.
-    recipe = load_recipe() | {"steps": 3, "batch_size": 2, "context": {"lead_chars": 30, "previous_chars": 20}}
+    # Distilled from the shipped classifier too, which reads a context of its own.
+    recipe = load_recipe() | {"steps": 3, "batch_size": 2, "context": {"lead_chars": 30, "previous_chars": 20},
+                              "distill": {"teacher": "classifier", "temperature": 2.0}}
+    recipe["tasks"] = recipe["tasks"] | {"distill": 0.3}
     (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
     hashes = []
     for run in ("a", "b"):
@@ -200,6 +203,9 @@ def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path):
     logged = json.loads((tmp_path / "model_a" / "training.json").read_text())
     assert logged["recipe"]["steps"] == 3
     assert logged["counts"]["train"]["news"] == 4 + 1  # the correction on the dev article is left out
+    # Every sentence but page furniture of the two train seeds (002 is dev), none of the dev seed's.
+    sentences = sum(not s.boilerplate for stem in ("000", "001") for s in _seed_article(stem).sentences)
+    assert logged["counts"]["train"]["distill"] == sentences
     article = _seed_article("002")
     ModelLabeler(tmp_path / "model_a").label([article])
     labeled = [s for s in article.sentences if s.speaker is not None]  # boilerplate has none
@@ -231,3 +237,65 @@ def test_a_classifier_of_three_layers_loads_as_it_was_trained(tmp_path):
     with torch.no_grad():
         expected = trained.eval()(batch)["speaker"]
         assert torch.allclose(loaded(batch)["speaker"], expected, atol=0.02)
+
+
+def test_distillation_reads_no_dev_or_test_article_nor_a_copy_of_one(tmp_path):
+    """A teacher's logits must not carry held-out sentences to the student, and agency copy is
+    reprinted under other ids: an article sharing a dev article's wording is left out too."""
+    from attribution.train.distill import unlabeled_articles
+
+    texts = {path.stem[:3]: path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))}
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    for stem, text in texts.items():
+        (corpus / f"{stem}.txt").write_text(text, encoding="utf-8")
+    paragraphs = texts["001"].split("\n\n")  # the dev article reprinted: a new headline, its last paragraph cut
+    (corpus / "reprint.txt").write_text("\n\n".join(["Troops gather near Kursk, official says"] + paragraphs[1:-1]), encoding="utf-8")
+    (corpus / "unlabeled.txt").write_text("Ukraine's air force said it shot down 30 of 42 drones launched overnight. "
+                                          "Russia's defence ministry did not comment on the claim.", encoding="utf-8")
+    splits = tmp_path / "splits.json"
+    splits.write_text(json.dumps({"train": ["000"], "dev": ["001"], "test": ["002"]}))
+    assert unlabeled_articles(corpus, splits) == ["000", "unlabeled"]
+
+
+def test_distillation_loss_pulls_the_student_to_the_teacher():
+    import torch
+
+    from attribution.train.classifier import _distillation_loss
+
+    teacher = {"speaker": [[4.0, 1.0, 0.0, 0, 0, 0, 0, 0, 0, 2.5]], "certainty": [[0.0, 3.0, 1.0, 0.0]], "who": [[2.0, 0.0, 1.0]]}
+    rows = [{f"teacher_{head}": logits[0] for head, logits in teacher.items()}]
+    factor = {"speaker": 1.0, "certainty": 1.0, "who": 1.0}
+    same = {head: torch.tensor(logits) for head, logits in teacher.items()}
+    assert _distillation_loss(same, rows, factor, 2.0).item() == pytest.approx(0.0, abs=1e-6)
+    student = {head: torch.zeros_like(logits, requires_grad=True) for head, logits in same.items()}
+    optimizer = torch.optim.SGD(list(student.values()), lr=0.5)
+    losses = []
+    for _ in range(200):
+        optimizer.zero_grad()
+        loss = _distillation_loss(student, rows, factor, 2.0)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.01 * losses[0]
+    for head, logits in same.items():  # the teacher's ranking, runners-up included
+        assert torch.equal(student[head].detach().argsort(), logits.argsort())
+
+
+def test_teacher_logits_come_with_the_students_own_input():
+    """The teacher reads its own context (the article's lead), the student the shorter one."""
+    from attribution.classify.predict import Predictor
+    from attribution.train.distill import teacher_examples
+
+    teacher = Predictor.load(resources.model_folder("classifier"), runtime="onnx")
+    assert teacher.model.config.input_context.lead_chars  # the shipped model reads the lead
+    student = Context(previous_chars=60)
+    path = next(SEEDS.glob("000_*.txt"))
+    found = teacher_examples([Article(path.stem, path.read_text(encoding="utf-8"))], teacher, student)
+    article = _seed_article("000")
+    sentences = [s for s in article.sentences if not s.boilerplate]
+    assert [(e.text, e.pair) for e in found] == [sentence_input(article, s, student)[:2] for s in sentences]
+    speakers = teacher.model.config.speaker_labels
+    quote = next(k for k, s in enumerate(sentences) if "said the second US official" in article.text[s.start : s.end])
+    assert speakers[int(np.argmax(found[quote].teacher_speaker))] == "us_official"
+    assert all(len(e.teacher_speaker) == len(speakers) and len(e.teacher_who) == 3 for e in found)
