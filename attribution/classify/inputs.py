@@ -50,6 +50,8 @@ def sentence_input(article: Article, sentence: Sentence, context: Context = Cont
     parts = [hint]
     if context.before:
         parts.append(_before(article, sentence, entities))
+    if context.lead_speaker:
+        parts.append(_lead_speaker(article, sentence, entities))
     if context.lead_chars:  # empty in the first sentence, which is the lead
         first = article.sentences[0]
         parts.append(_clip(article.text[first.start : min(first.end, first.start + context.lead_chars)]) if sentence.id else "")
@@ -67,10 +69,27 @@ def _before(article: Article, sentence: Sentence, entities: dict) -> str:
     for earlier in reversed(article.sentences[max(0, sentence.id - _BEFORE_REACH) : sentence.id]):
         if earlier.boilerplate or earlier.speaker is None or earlier.speaker.label == "unattributed":
             continue
-        entity = entities.get(earlier.speaker_entity or "")
-        name = entity.name if entity is not None else earlier.speaker_source or "unnamed"
-        return f"before: {name} ({earlier.speaker.label.replace('_', ' ')})"
+        return f"before: {_speaker_name(earlier, entities)} ({earlier.speaker.label.replace('_', ' ')})"
     return "before: none"
+
+
+_LEAD_SENTENCES = 5  # the lead: the article's first sentences that are not page furniture (headline and dateline included)
+
+
+def _lead_speaker(article: Article, sentence: Sentence, entities: dict) -> str:
+    """The speaker of the first attributed sentence of the lead, for the sentences after it."""
+    lead = [s for s in article.sentences if not s.boilerplate][:_LEAD_SENTENCES]
+    for first in lead:
+        if first.id >= sentence.id:
+            break
+        if first.speaker is not None and first.speaker.label != "unattributed":
+            return f"lead: {_speaker_name(first, entities)} ({first.speaker.label.replace('_', ' ')})"
+    return "lead: none"
+
+
+def _speaker_name(sentence: Sentence, entities: dict) -> str:
+    entity = entities.get(sentence.speaker_entity or "")
+    return entity.name if entity is not None else sentence.speaker_source or "unnamed"
 
 
 def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, tuple[str, str]]],

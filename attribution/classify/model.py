@@ -45,6 +45,9 @@ class Context:
     previous_chars: int = 100  # from the end of the previous sentence
     evidence: bool = False  # the speaker hint says how much the source's words say ("stated", "role", ...)
     before: bool = False  # the hint names the speaker of the sentences just before, which a continuation takes
+    # The lead's speaker in a few words instead of the lead's text (lead_chars): whose statement
+    # or address the article reports, at a fifth of the word pieces.
+    lead_speaker: bool = False
 
 
 @dataclass
