@@ -77,6 +77,16 @@ def test_context_can_carry_the_article_lead():
     assert context.split(" ; ")[1:] == ["", ""]  # the lead itself has neither lead nor previous sentence
 
 
+def test_context_can_name_the_leads_speaker_in_a_few_words():
+    """"NYT: North Korean forces mass ...": the later sentences learn whose report the article is."""
+    article = _seed_article("002")
+    context = Context(previous_chars=0, lead_speaker=True)
+    [headline, *_] = article.sentences
+    later = next(s for s in article.sentences if "significant escalation" in article.text[s.start : s.end])
+    assert sentence_input(article, later, context)[1].split(" ; ")[1] == "lead: NYT (media)"
+    assert sentence_input(article, headline, context)[1].split(" ; ")[1] == "lead: none"  # nothing before it
+
+
 def test_temperature_fitting_softens_overconfident_logits():
     rng = np.random.default_rng(0)
     gold = rng.integers(0, 3, 600)
