@@ -205,7 +205,7 @@ def test_train_command_is_reproducible_and_writes_a_model_card(tmp_path):
         assert result.exit_code == 0, result.output
         assert '{"before": ' in result.output and '{"after": ' in result.output
         assert json.loads((out / "config.json").read_text())["context"] == {"lead_chars": 30, "previous_chars": 20, "evidence": False,
-                                                                           "before": False}
+                                                                           "before": False, "lead_speaker": False}
         digest = hashlib.sha256((out / "model.safetensors").read_bytes()).hexdigest()
         assert digest in (out / "MODEL_CARD.md").read_text()
         hashes.append(digest)
