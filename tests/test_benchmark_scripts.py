@@ -48,3 +48,20 @@ def test_annotate_benchmark_compares_runs_over_the_rules_alone_and_names_the_cpu
     missing = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_annotate.py"), str(SEEDS), "--runs", "classifier"],
                              capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert missing.returncode != 0 and "--classifier DIR" in missing.stderr
+
+
+def test_cascade_measure_counts_every_labeled_seed_sentence_once_and_scores_as_evaluate_does(pipeline):
+    from attribution.evaluate.sentences import evaluate_sentences
+    from attribution.labels import labels_by_article
+
+    seed_labels = ROOT / "data" / "seeds" / "labels.jsonl"
+    report = _run("measure_cascade.py", "--data", "data/seeds", "--splits", "test", "--lead-splits", "test", "--json")
+    labels = [label for labels in labels_by_article(seed_labels).values() for label in labels]
+    groups = report["cascade"]
+    assert sum(g["n"] for g in groups) == len(labels)
+    assert all(g["speaker_right_rules"] <= g["n"] and g["speaker_right_classifier"] <= g["n"] for g in groups)
+    # The classifier's column is the default pipeline's score, as `evaluate sentences` gives it.
+    scores = evaluate_sentences(seed_labels, SEEDS, pipeline)
+    assert round(sum(g["speaker_right_classifier"] for g in groups) / len(labels), 4) == scores["speaker_acc"]
+    lead = report["lead"][0]
+    assert lead["split"] == "test" and lead["rules_unattributed_gold_is_lead"] <= lead["rules_unattributed"] <= lead["sentences"]

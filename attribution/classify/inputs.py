@@ -76,15 +76,22 @@ def _before(article: Article, sentence: Sentence, entities: dict) -> str:
 _LEAD_SENTENCES = 5  # the lead: the article's first sentences that are not page furniture (headline and dateline included)
 
 
-def _lead_speaker(article: Article, sentence: Sentence, entities: dict) -> str:
-    """The speaker of the first attributed sentence of the lead, for the sentences after it."""
+def lead_speaker_sentence(article: Article, sentence: Sentence) -> Sentence | None:
+    """The first attributed sentence of the lead, for the sentences after it."""
     lead = [s for s in article.sentences if not s.boilerplate][:_LEAD_SENTENCES]
     for first in lead:
         if first.id >= sentence.id:
             break
         if first.speaker is not None and first.speaker.label != "unattributed":
-            return f"lead: {_speaker_name(first, entities)} ({first.speaker.label.replace('_', ' ')})"
-    return "lead: none"
+            return first
+    return None
+
+
+def _lead_speaker(article: Article, sentence: Sentence, entities: dict) -> str:
+    first = lead_speaker_sentence(article, sentence)
+    if first is None:
+        return "lead: none"
+    return f"lead: {_speaker_name(first, entities)} ({first.speaker.label.replace('_', ' ')})"
 
 
 def _speaker_name(sentence: Sentence, entities: dict) -> str:

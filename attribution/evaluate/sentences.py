@@ -50,7 +50,7 @@ def evaluate_sentences(gold_path: Path, corpus: Path, pipeline: Pipeline, articl
             if not label.matches(text):
                 stale += 1
                 continue
-            pairs.append((label, _best_match(label, result.record["sentences"])))
+            pairs.append((label, best_match(label, result.record["sentences"])))
     if errors is not None:
         _write_errors(errors, pairs, texts)
     return _scores(pairs, stale)
@@ -72,7 +72,7 @@ def _write_errors(path: Path, pairs: list[tuple[SentenceLabel, dict]], texts: di
     write_atomic(path, "".join(lines))
 
 
-def _best_match(label: SentenceLabel, sentences: Iterable[dict]) -> dict:
+def best_match(label: SentenceLabel, sentences: Iterable[dict]) -> dict:
     """The predicted sentence that overlaps the gold one most; page furniture, which has no
     labels, stands as the label format writes it: the article's own, certain."""
     found = max(sentences, key=lambda s: min(s["end"], label.end) - max(s["start"], label.start))
