@@ -25,7 +25,7 @@ from pathlib import Path
 import attribution
 from attribution.classify.inputs import lead_speaker_sentence
 from attribution.document import Article
-from attribution.evaluate.sentences import best_match, load_split
+from attribution.evaluate.sentences import best_match, labeled_texts, load_split
 from attribution.labels import labels_by_article
 
 _BEFORE = 3  # sentences looked back at for an attributed one
@@ -33,8 +33,10 @@ _LEAD_SKIP = 6  # sentences of the lead and just after it, left out of the lead 
 _QUOTES = ('"', "\u201c", "\u201d")
 
 
-def _texts(corpus: Path, gold: dict) -> dict[str, str]:
-    return {article_id: (corpus / f"{article_id}.txt").read_text(encoding="utf-8") for article_id in gold}
+def _labeled_split(split: str, corpus: Path, data: Path) -> tuple[dict, dict[str, str]]:
+    """The split's gold labels by article, and those articles' texts."""
+    gold = labels_by_article(data / "labels.jsonl", load_split(data / "splits.json", split))
+    return gold, labeled_texts(gold, corpus)
 
 
 def _label(sentence: dict, task: str) -> str | None:
@@ -43,8 +45,7 @@ def _label(sentence: dict, task: str) -> str | None:
 
 def cascade(split: str, corpus: Path, data: Path) -> list[dict]:
     """Per gold sentence group: its size, how often rules and classifier agree, and who is right how often."""
-    gold = labels_by_article(data / "labels.jsonl", load_split(data / "splits.json", split))
-    texts = _texts(corpus, gold)
+    gold, texts = _labeled_split(split, corpus, data)
     rows: dict[tuple[str, int], dict] = {}
     for name, nlp in (("rules", attribution.load(labeler="rules")), ("model", attribution.load())):
         for article in nlp.pipe((Article(a, t) for a, t in texts.items()), workers=2):
@@ -80,8 +81,7 @@ def cascade(split: str, corpus: Path, data: Path) -> list[dict]:
 
 
 def lead_counts(split: str, corpus: Path, data: Path) -> dict:
-    gold = labels_by_article(data / "labels.jsonl", load_split(data / "splits.json", split))
-    texts = _texts(corpus, gold)
+    gold, texts = _labeled_split(split, corpus, data)
     counts = Counter(dict.fromkeys(("sentences", "gold_is_lead", "rules_unattributed", "rules_unattributed_gold_is_lead"), 0))
     for article in attribution.load(labeler="rules").pipe((Article(a, t) for a, t in texts.items()), workers=2):
         lead = lead_speaker_sentence(article, article.sentences[-1])

@@ -28,17 +28,23 @@ def load_split(splits: Path, split: str) -> set[str]:
     return set(data[split])
 
 
-def evaluate_sentences(gold_path: Path, corpus: Path, pipeline: Pipeline, articles: set[str] | None = None,
-                       workers: int = 0, errors: Path | None = None) -> dict:
-    """Annotate the labeled articles and score their sentences; with `errors`, every sentence
-    whose speaker or certainty differs goes to that JSONL file (gold, prediction, text)."""
-    gold = labels_by_article(gold_path, articles)
+def labeled_texts(gold: dict, corpus: Path) -> dict[str, str]:
+    """The text of each labeled article in `gold` (by article id), from `corpus/ID.txt`."""
     texts = {}
     for article_id in gold:
         path = corpus / f"{article_id}.txt"
         if not path.is_file():
             raise FileNotFoundError(f"{path}: the text of labeled article {article_id} is missing")
         texts[article_id] = path.read_text(encoding="utf-8")
+    return texts
+
+
+def evaluate_sentences(gold_path: Path, corpus: Path, pipeline: Pipeline, articles: set[str] | None = None,
+                       workers: int = 0, errors: Path | None = None) -> dict:
+    """Annotate the labeled articles and score their sentences; with `errors`, every sentence
+    whose speaker or certainty differs goes to that JSONL file (gold, prediction, text)."""
+    gold = labels_by_article(gold_path, articles)
+    texts = labeled_texts(gold, corpus)
     pairs: list[tuple[SentenceLabel, dict]] = []
     stale = 0
     results = pipeline.run((Article(article_id, text) for article_id, text in texts.items()), workers=workers)
