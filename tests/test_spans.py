@@ -284,3 +284,39 @@ def test_a_tagger_with_its_top_layer_trained_in_full_loads_as_it_was_trained(tmp
         assert torch.allclose(TokenTagger.load(tmp_path / "model", config.name)(batch), expected, atol=0.02)
         # Without the full layer's weights the tagger is another one.
         assert not torch.allclose(TokenTagger.load(tmp_path / "adapters only", config.name)(batch), expected, atol=0.02)
+
+
+@pytest.mark.slow
+def test_a_tagger_with_a_cue_crf_trains_its_transitions_and_decodes_with_them_after_loading(tmp_path: Path) -> None:
+    pytest.importorskip("peft", reason="training the taggers needs peft (pip install -e '.[train]')")
+    import dataclasses
+
+    import torch
+
+    from attribution.attribute.tagger import SENTENCE_TAGGER, Tagger, TokenTagger, WordPieces, sentence_windows
+    from attribution.encoder import load_tokenizer
+    from attribution.train.spans import parsed_corpus
+    from attribution.train.taggers import TaggerRecipe, save_tagger, train_tagger
+
+    corpus = parsed_corpus(write_brat(tmp_path / "polnear") / "train", Pipeline(only="rules"), None)
+    config = dataclasses.replace(SENTENCE_TAGGER, crf=["cue"])
+    trained, _ = train_tagger(corpus, TaggerRecipe(max_steps=3, batch_size=2, head_learning_rate=0.05), config)
+    assert float(trained.transitions.abs().sum()) > 0.1  # trained from zeros
+    save_tagger(trained, tmp_path / "model")
+    loaded = TokenTagger.load(tmp_path / "model", config.name)
+    assert torch.allclose(loaded.transitions, trained.transitions, atol=1e-3)
+    assert torch.allclose(loaded.start, trained.start, atol=1e-3)
+
+    tagger = Tagger(loaded, bfloat16=False)
+    article = corpus[0][1]
+    window_scores = tagger.scores(article, WordPieces.of(tagger.tokenizer, article), sentence_windows(article, article.sentences, tagger.max_chars))
+    # Decoding follows the loaded transitions: made to open every window on B and go on with I,
+    # then to forbid an I.
+    with torch.no_grad():
+        loaded.transitions.zero_()
+        loaded.transitions[0, 1, 2] = 1e4
+        loaded.start[0, 1] = 1e4
+    assert all(tagger.labels(scores, "cue")[:2] == ["B", "I"] for scores in window_scores if len(scores) > 1)
+    with torch.no_grad():
+        loaded.transitions[0, :, 2] = -1e4
+    assert all("I" not in tagger.labels(scores, "cue") for scores in window_scores)

@@ -129,3 +129,45 @@ def test_whole_span_decoding_never_starts_a_span_with_inside() -> None:
     weak = np.log(np.array([[0.9, 0.02, 0.08], [0.6, 0.05, 0.35]]))
     assert [TAGS[k] for k in whole_spans(weak)] == ["O", "O"]
     assert whole_spans(np.zeros((0, 3))) == []
+
+
+def test_learned_transitions_decide_where_a_span_ends_but_never_open_one_on_inside() -> None:
+    # "said in a statement": per word, B then three weak I's.
+    scores = np.log(np.array([[0.1, 0.8, 0.1], [0.4, 0.1, 0.5], [0.4, 0.1, 0.5], [0.4, 0.1, 0.5]]))
+    assert [TAGS[k] for k in whole_spans(scores)] == ["B", "I", "I", "I"]
+    # A CRF that learned that cues rarely run on past their first word: "said" alone.
+    transitions = np.zeros((3, 3))
+    transitions[TAGS.index("B"), TAGS.index("I")] = -1.0
+    assert [TAGS[k] for k in whole_spans(scores, transitions, np.zeros(3))] == ["B", "O", "O", "O"]
+    # However much it favours I, an I never follows an O or opens the window.
+    favour_inside = np.full((3, 3), 5.0)
+    assert [TAGS[k] for k in whole_spans(scores, favour_inside, np.array([0.0, 0.0, 9.0]))] == ["B", "I", "I", "I"]
+
+
+def test_the_crf_loss_is_the_negative_log_likelihood_over_every_allowed_tagging() -> None:
+    import itertools
+
+    import torch
+
+    from attribution.attribute.tagger import IGNORE
+    from attribution.train.taggers import crf_loss
+
+    generator = torch.Generator().manual_seed(0)
+    scores = torch.randn(2, 6, 3, generator=generator)
+    # Word pieces read (a token's first piece) and not (IGNORE); the second window is shorter.
+    targets = torch.tensor([[IGNORE, 0, 1, IGNORE, 2, 0], [IGNORE, 1, 2, IGNORE, IGNORE, IGNORE]])
+    transitions, start = torch.randn(3, 3, generator=generator), torch.randn(3, generator=generator)
+    inside, outside = TAGS.index("I"), TAGS.index("O")
+
+    def score(emissions: torch.Tensor, tags: tuple[int, ...]) -> torch.Tensor:
+        return start[tags[0]] + emissions[0, tags[0]] + sum(transitions[a, b] + emissions[t, b] for t, (a, b) in enumerate(zip(tags, tags[1:]), 1))
+
+    total, tokens = 0.0, 0
+    for row in range(2):
+        read = [i for i in range(6) if targets[row, i] != IGNORE]
+        emissions, gold = scores[row, read], tuple(targets[row, read].tolist())
+        allowed = [tags for tags in itertools.product(range(3), repeat=len(read))
+                   if tags[0] != inside and all(not (a == outside and b == inside) for a, b in zip(tags, tags[1:]))]
+        total += float(torch.logsumexp(torch.stack([score(emissions, tags) for tags in allowed]), 0) - score(emissions, gold))
+        tokens += len(read)
+    assert float(crf_loss(scores, targets, transitions, start)) == pytest.approx(total / tokens, abs=1e-4)

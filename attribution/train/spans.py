@@ -182,8 +182,10 @@ a few tenths)."""),
 `*.safetensors` hold only what training changed (fp16): the adapters, the head, and the weights
 of the top layers trained in full (the `full_layers` of the tagger's `lora` settings):
 - `tagger`: B/I/O for cue, source and content per token, consecutive sentences packed into
-  inputs of up to 480 characters; the cues come from it, decoded as whole B/I spans
-  (Viterbi), its `bias` on the cue's O (chosen on dev) keeping the surer ones;
+  inputs of up to 480 characters; the cues come from it, decoded as whole B/I spans by
+  a linear-chain CRF on the cue role (its learned tag-to-tag transitions, `transitions` and
+  `start` in the weights, trained with the tagger by the sequence likelihood plus the token
+  loss; Viterbi);
 - `role_tagger`: one cue at a time, marked by segment id 1 in a window of its sentence and
   the next and previous ones; B/I/O for that cue's source (decoded as whole spans) and content
   (its `bias` on the content's O, chosen on dev, makes contents longer).

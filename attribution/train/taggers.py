@@ -139,6 +139,45 @@ def _batch_targets(examples: list[TaggedWindow], length: int) -> torch.Tensor:
     return torch.from_numpy(targets)
 
 
+_FORBIDDEN = -1e4  # O then I, and a window opening on I: never decoded (`whole_spans`), so never scored
+
+
+def _allowed(transitions: torch.Tensor, start: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    inside, outside = TAGS.index("I"), TAGS.index("O")
+    forbid_step = torch.zeros_like(transitions)
+    forbid_step[outside, inside] = _FORBIDDEN
+    forbid_start = torch.zeros_like(start)
+    forbid_start[inside] = _FORBIDDEN
+    return transitions + forbid_step, start + forbid_start
+
+
+def crf_loss(scores: torch.Tensor, targets: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+    """The linear-chain CRF's negative log-likelihood of the gold tags, per token: `scores`
+    (batch, word pieces, tags) are read at the pieces whose `targets` are not IGNORE, in order.
+    A gold I that follows an O (a span cut by its window) counts as a B."""
+    read = targets != IGNORE
+    lengths = read.sum(1)
+    length = int(lengths.max())
+    # Per row, the read pieces first (stable: in order), then the rest as padding.
+    order = torch.sort((~read).to(torch.int8), dim=1, stable=True).indices[:, :length]
+    mask = torch.arange(length)[None, :] < lengths[:, None]
+    emissions = scores.gather(1, order[:, :, None].expand(-1, -1, len(TAGS)))
+    tags = torch.where(mask, targets.gather(1, order), 0)
+    inside, begin, outside = TAGS.index("I"), TAGS.index("B"), TAGS.index("O")
+    previous = torch.cat([torch.full_like(tags[:, :1], outside), tags[:, :-1]], dim=1)
+    tags = torch.where((tags == inside) & (previous == outside), begin, tags)
+    transitions, start = _allowed(transitions, start)
+    rows = torch.arange(len(tags))
+    gold = start[tags[:, 0]] + emissions[rows, 0, tags[:, 0]]
+    alpha = start[None, :] + emissions[:, 0]
+    for t in range(1, length):
+        step = mask[:, t]
+        gold = gold + torch.where(step, transitions[tags[:, t - 1], tags[:, t]] + emissions[rows, t, tags[:, t]], 0.0)
+        moved = torch.logsumexp(alpha[:, :, None] + transitions[None] + emissions[:, t, None, :], dim=1)
+        alpha = torch.where(step[:, None], moved, alpha)
+    return (torch.logsumexp(alpha, dim=1) - gold).sum() / lengths.sum()
+
+
 def _batches(examples: list[TaggedWindow], size: int, rng: random.Random) -> list[list[TaggedWindow]]:
     """Shuffled batches of similar lengths (less padding): sort within shuffled pools of 50 batches."""
     order = examples[:]
@@ -175,13 +214,23 @@ def train_tagger(corpus: list[tuple[GoldArticle, Article]], recipe: TaggerRecipe
         batch = collate([e.encoded for e in chosen])
         targets = _batch_targets(chosen, batch["input_ids"].shape[1])
         with autocast(bfloat16):
-            scores = model(batch)
-        return sum(weights[r] * F.cross_entropy(scores[:, :, r].float().reshape(-1, len(TAGS)), targets[:, :, r].reshape(-1),
-                                                ignore_index=IGNORE) for r in range(len(config.roles)))
+            scores = model(batch).float()
+        return sum(weights[r] * role_loss(r, scores[:, :, r], targets[:, :, r]) for r in range(len(config.roles)))
+
+    def role_loss(r: int, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        role = config.roles[r]
+        tokens = F.cross_entropy(scores.reshape(-1, len(TAGS)), targets.reshape(-1), ignore_index=IGNORE)
+        if role in config.crf:
+            # The token loss too: the CRF alone never trains an I's score where an O comes before,
+            # and the scores drift there (an I on "said" after "Kyiv", so the cue is lost).
+            k = config.crf.index(role)
+            return crf_loss(scores, targets, model.transitions[k], model.start[k]) + tokens
+        return tokens
 
     adapters = [p for n, p in model.named_parameters() if p.requires_grad and "lora_" in n]
     full = [p for _, p in full_parameters(model.encoder, config.lora.full_layers)]
-    groups = [(adapters, recipe.learning_rate), (list(model.head.parameters()), recipe.head_learning_rate)]
+    heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]  # the token head and any CRF
+    groups = [(adapters, recipe.learning_rate), (heads, recipe.head_learning_rate)]
     run = train_loop(model, groups + ([(full, recipe.full_learning_rate)] if full else []),
                      Schedule(total, recipe.warmup, recipe.weight_decay), next_loss, report)
     log = {"recipe": recipe.__dict__, "config": asdict(config), "windows": len(examples), "steps": total, "bfloat16": bfloat16,
