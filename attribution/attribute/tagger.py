@@ -75,10 +75,10 @@ class TaggerConfig:
 # cue role (stop 33: learned transitions, trained by the sequence likelihood plus the cue's
 # token loss, in place of the fixed B/I/O rule with +0.3 on O: +1.3 cue exact, +1.9 content exact
 # and +0.5 attribution F1 on dev with the rules; no bias on O). A CRF on the role tagger's source
-# and content lost 0.2 to 1.4 attribution F1 at content biases of -1.2 to 0, so not there. Both taggers' adapters
-# at rank 64 (alpha 128, four times the default): +0.7 attribution F1 on dev with the rules,
-# nothing at annotation (merged). Their top two layers trained in full beside the adapters: +1.1
-# more (stop 28), nothing at annotation. README, spans.
+# and content lost 0.2 to 1.4 attribution F1 at content biases of -1.2 to 0, so not there.
+# Both taggers' adapters at rank 64 (alpha 128, four times the default): +0.7 attribution F1 on
+# dev with the rules, nothing at annotation (merged). Their top two layers trained in full beside
+# the adapters: +1.1 more (stop 28), nothing at annotation. README, spans.
 SENTENCE_TAGGER = TaggerConfig(layers=3, crf=["cue"], lora=LoraSettings(r=64, alpha=128, full_layers=2))
 # 128 word pieces (384 characters) hold a cue's sentence and most neighbours: as accurate as 160
 # and 15% faster. Sources decoded as whole spans (+0.6 source exact F1; contents lose 0.8), and
@@ -298,17 +298,25 @@ class Tagger:
         return np.logaddexp(scores[:, TAGS.index("B")], scores[:, TAGS.index("I")]) - scores[:, TAGS.index("O")]
 
 
+def forbidden_tags() -> tuple[np.ndarray, np.ndarray]:
+    """B/I/O's rule as masks, for decoding and the CRF's training alike: the (from tag, to tag)
+    steps never taken (an I after an O) and the tags a window never opens on (an I)."""
+    steps = np.zeros((len(TAGS), len(TAGS)), dtype=bool)
+    steps[TAGS.index("O"), TAGS.index("I")] = True
+    return steps, np.array([tag == "I" for tag in TAGS])
+
+
 def whole_spans(scores: np.ndarray, transitions: np.ndarray | None = None, start: np.ndarray | None = None) -> list[int]:
     """The best tag sequence (indices into TAGS) under B/I/O's rule that an I follows a B or an
     I (Viterbi): tag-by-tag choices break a span where one word's I loses to O. A CRF role's
     learned `transitions` (from tag, to tag) and `start` scores are added."""
     if len(scores) == 0:
         return []
-    inside = TAGS.index("I")
+    steps, first = forbidden_tags()
     transitions = np.zeros((len(TAGS), len(TAGS))) if transitions is None else transitions.astype(np.float64)
-    transitions[TAGS.index("O"), inside] = -np.inf
+    transitions[steps] = -np.inf
     best = scores[0] + (0.0 if start is None else start)
-    best[inside] = -np.inf
+    best[first] = -np.inf
     back = np.zeros((len(scores), len(TAGS)), dtype=np.int64)
     for t in range(1, len(scores)):
         total = best[:, None] + transitions

@@ -29,6 +29,7 @@ from attribution.attribute.tagger import (
     collate,
     cue_window,
     encode,
+    forbidden_tags,
     sentence_windows,
     token_offsets,
 )
@@ -143,12 +144,8 @@ _FORBIDDEN = -1e4  # O then I, and a window opening on I: never decoded (`whole_
 
 
 def _allowed(transitions: torch.Tensor, start: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    inside, outside = TAGS.index("I"), TAGS.index("O")
-    forbid_step = torch.zeros_like(transitions)
-    forbid_step[outside, inside] = _FORBIDDEN
-    forbid_start = torch.zeros_like(start)
-    forbid_start[inside] = _FORBIDDEN
-    return transitions + forbid_step, start + forbid_start
+    steps, first = (torch.from_numpy(mask) for mask in forbidden_tags())
+    return transitions + _FORBIDDEN * steps, start + _FORBIDDEN * first
 
 
 def crf_loss(scores: torch.Tensor, targets: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
